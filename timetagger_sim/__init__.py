@@ -1,0 +1,36 @@
+"""A virtual Swabian Instruments Time Tagger with the API of ``Swabian.TimeTagger`` 2.22.6.
+
+``import timetagger_sim as TT`` can replace ``from Swabian import TimeTagger as TT``: the same
+module functions, classes (``TimeTaggerBase`` > ``TimeTagger``; measurements and virtual
+channels subclass ``IteratorBase``), parameter names, defaults, units (ps, V, Hz) and dtypes.
+
+The simulated inputs behave like the hardware's: the built-in test signal (Ultra: 403.2 MHz /
+504 = 800 kHz; Time Tagger 20: 62.5 MHz / 74), per-model jitter, and the input stage (trigger
+level, dead time, event divider, input delay, conditional filter, transfer-rate overflows).
+Signals are made with the library's own simulation classes in ``Experimental``
+(see :mod:`timetagger_sim.signals` for units).
+
+Simulator-only additions, all marked so in their docstrings:
+
+* ``setSimulationOptions(virtual_time=..., seed=...)`` (or ``TIMETAGGER_SIM_VIRTUAL_TIME=1``,
+  ``TIMETAGGER_SIM_SEED=n``): virtual time runs the stream as fast as the CPU allows while a
+  measurement runs; a seed makes every random stream reproducible. Default: real time.
+* ``TimeTagger.simConnect(source_channel, input_channel)``: cable a simulated signal into a
+  physical input; ``TimeTagger.simUnplug()``: simulate a lost USB connection;
+  ``TimeTagger.simIsVirtualTime()``.
+* Serials select the model: ``SIM-ULTRA8-*``, ``SIM-ULTRA18-*``, ``SIM-TT20-*``.
+
+Deliberate differences are noted in the docstring of each class concerned.
+"""
+from . import Experimental
+from .constants import *  # noqa: F401,F403  (enums, CHANNEL_UNUSED and the flat enum aliases)
+from .constants import CHANNEL_UNUSED, _flat_aliases
+from .iterator import IteratorBase
+from .measurements.correlation import Correlation, Histogram
+from .measurements.counting import Counter, CounterData, Countrate
+from .options import getSimulationOptions, setSimulationOptions
+from .tagger import (TimeTagger, TimeTaggerBase, createTimeTagger, freeTimeTagger, getVersion,
+                     scanTimeTagger)
+from .virtual_channels import DelayedChannel
+
+globals().update(_flat_aliases())

@@ -1,0 +1,66 @@
+"""Constants and enumerations of the Time Tagger API, with the library's names and values."""
+from __future__ import annotations
+
+import enum
+
+#: Channel number that marks an optional channel parameter as not used.
+CHANNEL_UNUSED: int = -134217728
+
+#: First channel number handed out to virtual channels (documented simulator choice:
+#: the real library also numbers virtual channels above the physical inputs).
+FIRST_VIRTUAL_CHANNEL: int = 101
+
+
+class Resolution(enum.IntEnum):
+    Standard = 0
+    HighResA = 1
+    HighResB = 2
+    HighResC = 3
+
+
+class ChannelEdge(enum.IntFlag):
+    Rising = 1
+    Falling = 2
+    HighResAll = 4
+    StandardAll = 8
+    # Composite values as in the library.
+    All = Rising | Falling
+    HighResRising = HighResAll | Rising
+    HighResFalling = HighResAll | Falling
+    StandardRising = StandardAll | Rising
+    StandardFalling = StandardAll | Falling
+
+
+class CoincidenceTimestamp(enum.IntEnum):
+    Last = 0
+    Average = 1
+    First = 2
+    ListedFirst = 3
+
+
+class GatedChannelInitial(enum.IntEnum):
+    Closed = 0
+    Open = 1
+
+
+class TestSignalSource(enum.IntEnum):
+    Digital = 0
+    Analog = 1
+
+
+class AccessMode(enum.IntFlag):
+    SynchronousListen = 1
+    Control = 2
+
+
+def _flat_aliases() -> dict[str, object]:
+    """The SWIG-style flat aliases (``Resolution_Standard``, ...) the library also exports."""
+    aliases: dict[str, object] = {}
+    for enum_class in (Resolution, ChannelEdge, CoincidenceTimestamp, GatedChannelInitial,
+                       TestSignalSource, AccessMode):
+        for member in enum_class.__members__.values():
+            aliases[f"{enum_class.__name__}_{member.name}"] = member
+    return aliases
+
+
+globals().update(_flat_aliases())

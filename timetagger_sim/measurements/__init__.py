@@ -1,0 +1,1 @@
+"""Measurement classes of the simulated library, grouped by what they compute."""

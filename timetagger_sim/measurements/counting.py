@@ -1,0 +1,227 @@
+"""Count rates and binned counts: ``Countrate``, ``Counter`` and its ``CounterData``."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import validation
+from ..iterator import IteratorBase
+from ..tagger import TimeTaggerBase
+
+
+def _checked_channels(tagger: TimeTaggerBase, channels: object) -> np.ndarray:
+    numbers = validation.channel_list("channels", channels)
+    if not numbers:
+        raise ValueError("channels must name at least one channel")
+    return np.array([tagger._check_channel("channels", c) for c in numbers], dtype=np.int32)
+
+
+def _count_per_channel(ch: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    return np.array([np.count_nonzero(ch == c) for c in channels], dtype=np.int64)
+
+
+class Countrate(IteratorBase):
+    """Mean click rate (Hz) per channel since the first click after creation or ``clear``."""
+
+    def __init__(self, tagger: TimeTaggerBase, channels: list[int]) -> None:
+        super().__init__(tagger)
+        self._channel_array = _checked_channels(tagger, channels)
+        self._clear_data()
+        self._register()
+
+    def _channels(self) -> set[int]:
+        return set(self._channel_array.tolist())
+
+    def _clear_data(self) -> None:
+        self._counts = np.zeros(self._channel_array.size, np.int64)
+        self._first: int | None = None
+        self._end = 0
+
+    def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
+        mine = np.isin(ch, self._channel_array)
+        if self._first is None and mine.any():
+            self._first = int(ts[np.argmax(mine)])
+        self._counts += _count_per_channel(ch[mine], self._channel_array)
+        self._end = t1
+
+    def getData(self) -> np.ndarray:
+        """Rate per channel in Hz (float64); zero before the first click."""
+        with self._engine.lock:
+            if self._first is None or self._end <= self._first:
+                return np.zeros(self._counts.size, np.float64)
+            return self._counts / ((self._end - self._first) * 1e-12)
+
+    def getCountsTotal(self) -> np.ndarray:
+        """Clicks per channel (int64) since creation or ``clear``."""
+        with self._engine.lock:
+            return self._counts.copy()
+
+    def _parameters(self) -> dict:
+        return {"channels": self._channel_array.tolist()}
+
+
+class CounterData:
+    """Bins a ``Counter`` completed since the previous ``getDataObject`` call, each delivered once."""
+
+    def __init__(self, channels: np.ndarray, binwidth: int, counts: np.ndarray, starts: np.ndarray,
+                 indices: np.ndarray, totals: np.ndarray, dropped_bins: int) -> None:
+        self._channels = channels
+        self._binwidth = binwidth
+        self._counts = counts
+        self._starts = starts
+        self._indices = indices
+        self._totals = totals
+        self.size = int(counts.shape[1])
+        self.dropped_bins = int(dropped_bins)
+        self.overflow = False
+
+    def getChannels(self) -> np.ndarray:
+        return self._channels.copy()
+
+    def getData(self) -> np.ndarray:
+        """Counts, channels x bins (int32)."""
+        return self._counts.copy()
+
+    def getDataNormalized(self) -> np.ndarray:
+        """Rates in Hz, channels x bins (float64)."""
+        return self._counts / (self._binwidth * 1e-12)
+
+    def getFrequency(self, time_scale: int = 1_000_000_000_000) -> np.ndarray:
+        """Counts per ``time_scale`` ps, channels x bins."""
+        return self._counts * (time_scale / self._binwidth)
+
+    def getDataTotalCounts(self) -> np.ndarray:
+        """Total counts per channel since the start of the measurement (uint64)."""
+        return self._totals.copy()
+
+    def getIndex(self) -> np.ndarray:
+        """Sequence number of each bin since the start (int64)."""
+        return self._indices.copy()
+
+    def getTime(self) -> np.ndarray:
+        """Stream time (ps) at which each bin began (int64)."""
+        return self._starts.copy()
+
+    def getOverflowMask(self) -> np.ndarray:
+        """1 for bins that saw an overflow (int8); the simulator reports overflows on the tagger."""
+        return np.zeros(self.size, np.int8)
+
+
+class Counter(IteratorBase):
+    """Counts per channel in consecutive bins of ``binwidth`` ps; a rolling buffer of ``n_values``.
+
+    Bins are laid on the capture time, so ``stop``/``start`` pauses without cutting a bin.
+    """
+
+    def __init__(self, tagger: TimeTaggerBase, channels: list[int], binwidth: int = 1_000_000_000,
+                 n_values: int = 1) -> None:
+        super().__init__(tagger)
+        self._channel_array = _checked_channels(tagger, channels)
+        self._binwidth = validation.positive_int("binwidth", binwidth, "ps")
+        self._n_values = validation.positive_int("n_values", n_values)
+        self._clear_data()
+        self._register()
+
+    def _channels(self) -> set[int]:
+        return set(self._channel_array.tolist())
+
+    def _clear_data(self) -> None:
+        n_ch = self._channel_array.size
+        self._ring = np.zeros((n_ch, self._n_values), np.int32)
+        self._ring_start = np.zeros(self._n_values, np.int64)
+        self._completed = 0                     # bins completed since clear
+        self._partial = np.zeros(n_ch, np.int64)
+        self._totals = np.zeros(n_ch, np.uint64)
+        self._delivered = 0                     # bins handed out by getDataObject
+        self._pending_start = None
+
+    def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
+        bw = self._binwidth
+        cap0 = self._capture_ps
+        first_bin = cap0 // bw
+        done_until = (cap0 + (t1 - t0)) // bw        # bins below this index are complete
+        n_cols = done_until - first_bin + 1
+        if self._pending_start is None:
+            self._pending_start = t0 - (cap0 - first_bin * bw)
+        counts = np.zeros((self._channel_array.size, n_cols), np.int64)
+        for i, c in enumerate(self._channel_array):
+            k = (ts[ch == c] - t0 + cap0) // bw - first_bin
+            if k.size:
+                counts[i] = np.bincount(k, minlength=n_cols)[:n_cols]
+        self._totals += counts.sum(axis=1).astype(np.uint64)
+        counts[:, 0] += self._partial
+        n_done = n_cols - 1
+        if n_done > 0:
+            starts = self._pending_start + np.arange(n_done, dtype=np.int64) * bw
+            self._push_bins(counts[:, :n_done], starts)
+            self._pending_start = int(starts[-1] + bw)
+        self._partial = counts[:, n_done].copy()
+
+    def _push_bins(self, bins: np.ndarray, starts: np.ndarray) -> None:
+        n = self._n_values
+        k = self._completed + np.arange(bins.shape[1])
+        keep = slice(max(0, bins.shape[1] - n), None)
+        self._ring[:, k[keep] % n] = bins[:, keep]
+        self._ring_start[k[keep] % n] = starts[keep]
+        self._completed += bins.shape[1]
+
+    def _rolled(self) -> tuple[np.ndarray, int]:
+        """The ring ordered oldest to newest and how many of its columns hold completed bins."""
+        n = self._n_values
+        filled = min(self._completed, n)
+        shift = self._completed % n
+        return np.roll(self._ring, -shift, axis=1), filled
+
+    def getData(self, rolling: bool = True) -> np.ndarray:
+        """Counts, channels x n_values (int32); with ``rolling`` the newest completed bin is last."""
+        with self._engine.lock:
+            if not rolling:
+                return self._ring.copy()
+            data, _ = self._rolled()
+            return data
+
+    def getDataNormalized(self, rolling: bool = True) -> np.ndarray:
+        """Rates in Hz, channels x n_values (float64); NaN where no completed bin exists yet."""
+        with self._engine.lock:
+            n = self._n_values
+            rates = self.getData(rolling) / (self._binwidth * 1e-12)
+            filled = min(self._completed, n)
+            if rolling:
+                rates[:, : n - filled] = np.nan
+            else:
+                missing = np.arange(n) >= filled if self._completed < n else np.zeros(n, bool)
+                rates[:, missing] = np.nan
+            return rates
+
+    def getDataTotalCounts(self) -> np.ndarray:
+        """Clicks per channel since creation or ``clear`` (uint64), partial bin included."""
+        with self._engine.lock:
+            return self._totals.copy()
+
+    def getIndex(self) -> np.ndarray:
+        """Time of each bin relative to the first: 0, binwidth, ... (int64, ps)."""
+        return np.arange(self._n_values, dtype=np.int64) * self._binwidth
+
+    def getDataObject(self, remove: bool = False) -> CounterData:
+        """The bins completed since the last call, each exactly once (older than n_values: dropped).
+
+        With ``remove`` the returned bins are also removed from what ``getData`` shows.
+        """
+        with self._engine.lock:
+            new = self._completed - self._delivered
+            available = min(new, self._n_values)
+            dropped = new - available
+            data, filled = self._rolled()
+            starts = np.roll(self._ring_start, -(self._completed % self._n_values))
+            cols = slice(self._n_values - available, None)
+            result = CounterData(self._channel_array.copy(), self._binwidth, data[:, cols].copy(),
+                                 starts[cols].copy(),
+                                 np.arange(self._completed - available, self._completed, dtype=np.int64),
+                                 self._totals.copy(), dropped)
+            self._delivered = self._completed
+            if remove:
+                self._ring[:] = 0
+            return result
+
+    def _parameters(self) -> dict:
+        return {"channels": self._channel_array.tolist(), "binwidth": self._binwidth,
+                "n_values": self._n_values}
