@@ -19,16 +19,15 @@ class Resolution(enum.IntEnum):
 
 
 class ChannelEdge(enum.IntFlag):
+    All = 0
     Rising = 1
     Falling = 2
     HighResAll = 4
+    HighResRising = 5
+    HighResFalling = 6
     StandardAll = 8
-    # Composite values as in the library.
-    All = Rising | Falling
-    HighResRising = HighResAll | Rising
-    HighResFalling = HighResAll | Falling
-    StandardRising = StandardAll | Rising
-    StandardFalling = StandardAll | Falling
+    StandardRising = 9
+    StandardFalling = 10
 
 
 class CoincidenceTimestamp(enum.IntEnum):
@@ -49,8 +48,10 @@ class TestSignalSource(enum.IntEnum):
 
 
 class AccessMode(enum.IntFlag):
+    Listen = 0
     SynchronousListen = 1
     Control = 2
+    SynchronousControl = 3
 
 
 def _flat_aliases() -> dict[str, object]:

@@ -89,9 +89,9 @@ class IteratorBase:
         self._finished.set()
 
     def _check_attached(self) -> None:
-        if not self._attached:
-            raise RuntimeError(f"This {type(self).__name__} was detached: its Time Tagger was freed.")
         self._tagger._check_alive()
+        if not self._attached:
+            raise RuntimeError(f"This {type(self).__name__} was detached from its Time Tagger.")
 
     # -- public API ---------------------------------------------------------------------------
     def start(self) -> None:

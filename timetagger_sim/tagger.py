@@ -178,8 +178,9 @@ class TimeTagger(TimeTaggerBase):
         self._check_alive()
         n = self._model.n_inputs
         edge = ChannelEdge(validation.integer("type", type))
-        rising = list(range(1, n + 1)) if edge & ChannelEdge.Rising or not edge & ChannelEdge.Falling else []
-        falling = [-c for c in range(1, n + 1)] if edge & ChannelEdge.Falling else []
+        both = not edge & (ChannelEdge.Rising | ChannelEdge.Falling)
+        rising = list(range(1, n + 1)) if both or edge & ChannelEdge.Rising else []
+        falling = [-c for c in range(1, n + 1)] if both or edge & ChannelEdge.Falling else []
         return rising + falling
 
     # -- test signal --------------------------------------------------------------------------

@@ -70,9 +70,22 @@ class CounterData:
         self._starts = starts
         self._indices = indices
         self._totals = totals
-        self.size = int(counts.shape[1])
-        self.dropped_bins = int(dropped_bins)
-        self.overflow = False
+        self._dropped_bins = int(dropped_bins)
+
+    @property
+    def size(self) -> int:
+        """Number of bins in this object."""
+        return int(self._counts.shape[1])
+
+    @property
+    def dropped_bins(self) -> int:
+        """Bins completed since the previous call that no longer fitted in the buffer."""
+        return self._dropped_bins
+
+    @property
+    def overflow(self) -> bool:
+        """True if an overflow affected any bin (the simulator reports overflows on the tagger)."""
+        return False
 
     def getChannels(self) -> np.ndarray:
         return self._channels.copy()
