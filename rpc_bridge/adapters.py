@@ -1,0 +1,360 @@
+"""Pyro5 adapters generated from a :class:`~rpc_bridge.introspect.ProviderSpec`.
+
+One generic :class:`Adapter` base wraps any library object; :func:`build_adapter_class`
+turns a class spec into an exposed subclass whose methods forward to the wrapped object,
+carrying the library's docstrings and signatures. The :class:`Bridge` owns the
+bookkeeping every forwarded call needs:
+
+* arguments: Pyro proxies of our adapters (from our client or from the official
+  ``TimeTaggerRPC`` client) become the wrapped library objects again;
+* results: library objects become new registered adapters (Pyro sends them as
+  proxies), owned by the calling connection and released when it disconnects;
+* taggers: an adapter made by a ``create*`` function owns its tagger and frees it when
+  closed; measurements made on a tagger close with it, so other clients get a clear
+  "no longer exists" error instead of touching a freed tagger;
+* exceptions: library exceptions of non-builtin types travel as their nearest builtin
+  base with ``remote_type`` naming the original, which our client re-creates.
+
+The root object (Pyro id ``TimeTaggerRPC``, as the official server) offers the module
+functions, a constructor per constructible class, ``enum_definitions()`` (official
+format), ``describe()`` (docs, signatures, enums, constants for our client),
+``release(obj)`` and ``serverInfo()``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import inspect
+import logging
+import threading
+import uuid
+import weakref
+from typing import Any, Callable, Iterable
+
+import numpy as np
+from Pyro5 import errors
+from Pyro5.api import current_context, expose
+from Pyro5.client import Proxy
+
+from . import signatures
+from .introspect import FREE_FUNCTION, TAGGER_FACTORY_PREFIX, ClassSpec, ProviderSpec
+
+log = logging.getLogger(__name__)
+ROOT_ID = "TimeTaggerRPC"
+_PLAIN = (str, bytes, bool, int, float, type(None), np.ndarray, np.generic)
+
+
+def portable_exception(exc: BaseException) -> BaseException:
+    """``exc`` if builtin, else its nearest builtin base carrying ``remote_type`` (module.qualname)."""
+    if type(exc).__module__ == "builtins":
+        return exc
+    base = next(c for c in type(exc).__mro__ if c.__module__ == "builtins")
+    try:
+        portable = base(*exc.args)
+    except TypeError:
+        portable = base(str(exc))
+    portable.remote_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    return portable
+
+
+class _Tracker:
+    """What Pyro tracks per connection: it calls ``close()`` when the client disconnects.
+
+    Pyro keeps only a weak reference, so an adapter released earlier simply drops out.
+    """
+
+    def __init__(self, adapter: "Adapter") -> None:
+        self.adapter = weakref.ref(adapter)  # no cycle: a released adapter is freed at once
+
+    def close(self) -> None:
+        adapter = self.adapter()
+        if adapter is not None:
+            adapter._release()
+
+
+class Adapter:
+    """Server-side stand-in for one library object (not exposed itself; subclasses are)."""
+
+    _bridge: "Bridge"
+    _wraps: type = object
+
+    def __init__(self, obj: Any, owns: bool) -> None:
+        self._obj = obj
+        self._owns = owns
+        self._children: set[Adapter] = set()
+        self._parent: Adapter | None = None
+        self._closed = False
+        self._tracker = _Tracker(self)
+        self._id = f"{type(self).__name__}_{uuid.uuid4().hex}"
+
+    def __repr__(self) -> str:
+        return f"<{self._id}>"
+
+    def _target(self) -> Any:
+        obj = self._obj
+        if obj is None:
+            raise ReferenceError(f"remote {type(self).__name__} object was released")
+        return obj
+
+    def _release(self) -> Any:
+        """Release the library object (free it if owned) and unregister; idempotent.
+
+        Named with an underscore so no library method (``close``...) can shadow it.
+        """
+        result = None
+        with self._bridge.lock:
+            if self._closed:
+                return None
+            self._closed = True
+            children, self._children = self._children, set()
+        for child in children:
+            child._release()
+        obj, self._obj = self._obj, None
+        if self._owns and obj is not None:
+            result = self._bridge.free(obj)
+        self._bridge.forget(self)
+        return result
+
+
+def _forwarding_method(name: str, func: Callable) -> Callable:
+    def method(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        return self._bridge.invoke(self, getattr(self._target(), name), args, kwargs)
+
+    method.__name__ = name
+    method.__doc__ = inspect.getdoc(func)
+    sig = signatures.signature_of(func)
+    if sig is not None:
+        method.__signature__ = sig
+    return method
+
+
+def _forwarding_property(name: str, prop: Any) -> property:
+    def fget(self: Adapter) -> Any:
+        return self._bridge.invoke(self, lambda: getattr(self._target(), name), (), {})
+
+    def fset(self: Adapter, value: Any) -> None:
+        self._bridge.invoke(self, lambda v: setattr(self._target(), name, v), (value,), {})
+
+    fget.__name__ = fset.__name__ = name
+    return property(fget, fset, None, inspect.getdoc(prop))
+
+
+def build_adapter_class(spec: ClassSpec, bridge: "Bridge") -> type:
+    """An exposed :class:`Adapter` subclass forwarding every public method and property of ``spec``."""
+    attrs: dict[str, Any] = {name: _forwarding_method(name, func) for name, func in spec.methods.items()}
+    attrs.update({name: _forwarding_property(name, prop) for name, prop in spec.properties.items()})
+    attrs.update(_bridge=bridge, _wraps=spec.cls, __doc__=inspect.getdoc(spec.cls),
+                 __module__=__name__)
+    return expose(type(spec.wire_name, (Adapter,), attrs))
+
+
+class Bridge:
+    """Adapters, ownership and conversions for one daemon serving one provider."""
+
+    def __init__(self, spec: ProviderSpec, daemon: Any, shared_taggers: Iterable[Any] = ()) -> None:
+        self.spec = spec
+        self.daemon = daemon
+        self.shared_taggers = list(shared_taggers)
+        self.lock = threading.RLock()
+        self.live: set[Adapter] = set()
+        self.adapter_classes = {s.cls: build_adapter_class(s, self) for s in spec.classes.values()}
+        self._class_cache: dict[type, type | None] = {}
+
+    # -- bookkeeping -----------------------------------------------------------------
+    def adopt(self, obj: Any, owns: bool, parent: Adapter | None) -> Adapter | None:
+        """Register a new adapter for ``obj`` owned by the calling connection (None: not adaptable)."""
+        adapter_class = self._adapter_class(type(obj))
+        if adapter_class is None:
+            return None
+        adapter = adapter_class(obj, owns)
+        with self.lock:
+            self.daemon.register(adapter, adapter._id)
+            self.live.add(adapter)
+            if parent is not None and not parent._closed:
+                parent._children.add(adapter)
+                adapter._parent = parent
+        try:
+            current_context.track_resource(adapter._tracker)
+        except errors.PyroError:  # created outside a client call (in-process use): owner is the server
+            pass
+        return adapter
+
+    def forget(self, adapter: Adapter) -> None:
+        with self.lock:
+            self.live.discard(adapter)
+            if adapter._parent is not None:
+                adapter._parent._children.discard(adapter)
+        try:
+            self.daemon.unregister(adapter)
+        except Exception:  # noqa: BLE001 - daemon already closed at shutdown
+            pass
+
+    def free(self, tagger: Any) -> Any:
+        return self.spec.module.freeTimeTagger(tagger)
+
+    def close_all(self) -> None:
+        """Release every adapter (taggers first so their measurements go with them)."""
+        with self.lock:
+            adapters = sorted(self.live, key=lambda a: not isinstance(a._obj, self.spec.tagger_base))
+        for adapter in adapters:
+            try:
+                adapter._release()
+            except Exception:  # noqa: BLE001 - keep shutting down
+                log.exception("closing %r failed", adapter)
+
+    def _adapter_class(self, cls: type) -> type | None:
+        if cls not in self._class_cache:
+            self._class_cache[cls] = next(
+                (self.adapter_classes[c] for c in cls.__mro__ if c in self.adapter_classes), None)
+        return self._class_cache[cls]
+
+    # -- conversions -----------------------------------------------------------------
+    def resolve(self, proxy: Proxy) -> Adapter:
+        """The adapter a Pyro proxy argument refers to, or a clear error naming it."""
+        object_id = proxy._pyroUri.object
+        adapter = self.daemon.objectsById.get(object_id)
+        if not isinstance(adapter, Adapter) or adapter._closed:
+            raise ValueError(f"argument refers to remote object {object_id!r}, which does not exist on "
+                             f"this server (freed, its owner disconnected, or it belongs to another server)")
+        return adapter
+
+    def unwrap(self, value: Any, found: list[Adapter]) -> Any:
+        """Replace proxies (also inside lists, tuples and dicts) by the library objects."""
+        if isinstance(value, _PLAIN):
+            return value
+        if isinstance(value, Proxy):
+            adapter = self.resolve(value)
+            found.append(adapter)
+            return adapter._target()
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.unwrap(v, found) for v in value)
+        if isinstance(value, dict):
+            return {k: self.unwrap(v, found) for k, v in value.items()}
+        return value
+
+    def wrap(self, value: Any, owns: bool = False, parent: Adapter | None = None) -> Any:
+        """Make a result sendable: enums become ints, library objects become adapters."""
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, _PLAIN):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [self.wrap(v, owns, parent) for v in value]
+        if isinstance(value, dict):
+            return {k: self.wrap(v, owns, parent) for k, v in value.items()}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self.wrap(dataclasses.asdict(value))
+        adapter = self.adopt(value, owns, parent)
+        return value if adapter is None else adapter
+
+    def invoke(self, caller: Adapter | None, func: Callable, args: tuple, kwargs: dict,
+               owns: bool = False) -> Any:
+        """Call ``func`` with unwrapped arguments; wrap the result, translate exceptions."""
+        found: list[Adapter] = [caller] if caller is not None else []
+        args = self.unwrap(tuple(args), found)
+        kwargs = self.unwrap(dict(kwargs), found)
+        parent = next((a for a in found if isinstance(a._obj, self.spec.tagger_base)), None)
+        try:
+            result = func(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every library error goes to the client
+            raise portable_exception(exc) from None
+        return self.wrap(result, owns=owns, parent=parent)
+
+    # -- root object -------------------------------------------------------------------
+    def shared_tagger_for(self, args: tuple, kwargs: dict) -> Any | None:
+        """A server-hosted tagger matching a ``createTimeTagger(serial)`` request, if any."""
+        if not self.shared_taggers:
+            return None
+        serial = kwargs.get("serial", args[0] if args else "")
+        for tagger in self.shared_taggers:
+            if not serial or tagger.getSerial() == serial:
+                return tagger
+        return None
+
+    def enum_definitions(self) -> dict:
+        """{name: (enum base class name, ((member, value), ...))} as the official client expects."""
+        return {name: (cls.__mro__[1].__name__, tuple((k, int(v.value)) for k, v in cls.__members__.items()))
+                for name, cls in self.spec.enums.items()}
+
+    def describe(self) -> dict:
+        """Everything our client needs to build the module proxy (docs, signatures, enums)."""
+        classes = {}
+        for name, spec in self.spec.classes.items():
+            init = signatures.without_self(signatures.signature_of(spec.cls.__init__))
+            classes[name] = {
+                "wire": spec.wire_name, "constructible": spec.constructible,
+                "doc": inspect.getdoc(spec.cls) or "",
+                "init": {"doc": inspect.getdoc(spec.cls.__init__) or "", "sig": signatures.to_wire(init)},
+                "methods": {m: signatures.describe(f) for m, f in spec.methods.items()},
+                "properties": {p: inspect.getdoc(v) or "" for p, v in spec.properties.items()},
+            }
+        return {
+            "provider": self.spec.module.__name__,
+            "functions": {n: signatures.describe(f, drop_self=False) for n, f in self.spec.functions.items()},
+            "classes": classes,
+            "enums": self.enum_definitions(),
+            "constants": dict(self.spec.constants),
+        }
+
+
+def _root_function(bridge: Bridge, name: str, func: Callable) -> Callable:
+    if name == FREE_FUNCTION:
+        def call(self: Any, tagger: Proxy) -> Any:
+            return bridge.resolve(tagger)._release()
+    elif name.startswith(TAGGER_FACTORY_PREFIX) and name == "createTimeTagger":
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            shared = bridge.shared_tagger_for(args, kwargs)
+            if shared is not None:
+                return bridge.wrap(shared, owns=False)
+            return bridge.invoke(None, func, args, kwargs, owns=True)
+    else:
+        owns = name.startswith(TAGGER_FACTORY_PREFIX)
+
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return bridge.invoke(None, func, args, kwargs, owns=owns)
+    call.__name__ = name
+    call.__doc__ = inspect.getdoc(func)
+    sig = signatures.signature_of(func)
+    if sig is not None:
+        call.__signature__ = sig
+    return call
+
+
+def _root_constructor(bridge: Bridge, spec: ClassSpec) -> Callable:
+    def construct(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return bridge.invoke(None, spec.cls, args, kwargs)
+
+    construct.__name__ = spec.wire_name
+    construct.__doc__ = inspect.getdoc(spec.cls)
+    return construct
+
+
+def build_root(bridge: Bridge) -> Any:
+    """The exposed library object registered as ``TimeTaggerRPC``."""
+    attrs: dict[str, Any] = {n: _root_function(bridge, n, f) for n, f in bridge.spec.functions.items()}
+    attrs.update({s.wire_name: _root_constructor(bridge, s)
+                  for s in bridge.spec.classes.values() if s.constructible})
+
+    def enum_definitions(self: Any) -> dict:
+        """Enum classes of the library as {name: (base, ((member, value), ...))}."""
+        return bridge.enum_definitions()
+
+    def describe(self: Any) -> dict:
+        """Docstrings, signatures, enums and constants of the served library."""
+        return bridge.describe()
+
+    def release(self: Any, obj: Proxy) -> None:
+        """Release a remote object now (measurement, virtual channel, data object, tagger)."""
+        bridge.resolve(obj)._release()
+
+    def serverInfo(self: Any) -> dict:
+        """Provider name and the number of live remote objects (for monitoring and tests)."""
+        return {"provider": bridge.spec.module.__name__, "objects": len(bridge.live)}
+
+    attrs.update(enum_definitions=enum_definitions, describe=describe, release=release,
+                 serverInfo=serverInfo, __doc__="The Time Tagger library, served by rpc_bridge.")
+    return expose(type(ROOT_ID, (), attrs))()
+
+

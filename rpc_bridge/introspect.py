@@ -1,0 +1,157 @@
+"""Read a provider module (``Swabian.TimeTagger``, legacy ``TimeTagger``, ``timetagger_sim``)
+into a :class:`ProviderSpec`: what the bridge serves and what it leaves out, and why.
+
+Nothing here is per measurement: classes are sorted by their place in the library's
+class hierarchy (``TimeTaggerBase``, ``IteratorBase``, ``enum.Enum``) so a new
+measurement in a new library version is served without touching this code. Every
+public name ends up either in the spec or in :data:`EXCLUDED` with a reason, which the
+coverage test checks against the real library.
+"""
+from __future__ import annotations
+
+import enum
+import inspect
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable
+
+#: Module-level names the bridge does not serve, each with the reason.
+EXCLUDED: dict[str, str] = {
+    "IteratorBase": "abstract base of every measurement; only its subclasses are constructed",
+    "FlimAbstract": "abstract base of Flim and FlimBase",
+    "SignalGeneratorBase": "abstract base of the Experimental signal generators",
+    "CustomMeasurement": "user subclass whose code must run inside the server process; "
+                         "a class cannot travel over the network",
+    "CustomMeasurementBase": "base of CustomMeasurement (see there)",
+    "CustomMeasurementBase_stop_all_custom_measurements": "belongs to CustomMeasurement (see there)",
+    "CustomLogger": "callback into client code (setLogger); Pyro5 has no safe callbacks here",
+    "setLogger": "installs a callback into client code; the server logs itself",
+    "SwigPyIterator": "SWIG implementation detail, not part of the Time Tagger API",
+    "setFrontend": "the bridge declares itself as frontend; clients must not change it",
+    "setLanguageInfo": "usage-statistics metadata of the server process, set by the server",
+    "addUsageStatisticsFrontendData": "usage-statistics metadata of the server process",
+    "setUsageStatisticsStatus": "would let a remote client enable uploads of the server "
+                                "host's usage statistics; a local administrator's choice",
+    "setCustomBitFileName": "selects the FPGA firmware file on the server host; local administration",
+    "flashLicense": "writes a licence into the hardware; local administration",
+    "addSearchPath": "changes where the server process loads libraries from; local administration",
+    "factoryAccess": "raw register access for the factory; can damage the device",
+}
+
+#: Classes that are not measurements but are constructed by the user.
+CONSTRUCTIBLE = frozenset({"SynchronizedMeasurements", "FileReader", "SimDetector"})
+
+#: Function names whose result is a tagger the calling connection owns (and frees).
+TAGGER_FACTORY_PREFIX = "create"
+FREE_FUNCTION = "freeTimeTagger"
+NAMESPACES = ("Experimental",)
+
+
+@dataclass
+class ClassSpec:
+    """One adapted class: how the client names it and what it offers."""
+
+    name: str  #: client-side name, e.g. ``Correlation`` or ``Experimental.PhotonGenerator``
+    wire_name: str  #: attribute of the server's root object, e.g. ``Experimental_PhotonGenerator``
+    cls: type
+    constructible: bool
+    methods: dict[str, Callable] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+    excluded_members: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ProviderSpec:
+    """Everything the bridge serves from one provider module."""
+
+    module: ModuleType
+    functions: dict[str, Callable] = field(default_factory=dict)
+    classes: dict[str, ClassSpec] = field(default_factory=dict)
+    enums: dict[str, type] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tagger_base(self) -> type:
+        return self.module.TimeTaggerBase
+
+    @property
+    def iterator_base(self) -> type:
+        return self.module.IteratorBase
+
+    def coverage(self) -> tuple[int, int, int]:
+        """(adapted, excluded, total) public classes and functions."""
+        adapted = len(self.functions) + len(self.classes) + len(self.enums)
+        return adapted, len(self.excluded), adapted + len(self.excluded)
+
+
+def _is_own(obj: Any, module: ModuleType) -> bool:
+    """True for classes and functions defined by the provider package (not re-exported stdlib)."""
+    owner = getattr(obj, "__module__", None) or ""
+    return owner.split(".")[0] == module.__name__.split(".")[0]
+
+
+def _has_no_constructor(cls: type) -> bool:
+    """SWIG marks classes without a public constructor in the generated ``__init__``."""
+    try:
+        return "No constructor defined" in inspect.getsource(cls.__init__)
+    except (OSError, TypeError):
+        return False
+
+
+def _members(cls: type) -> tuple[dict[str, Callable], dict[str, Any], dict[str, str]]:
+    """Public methods and properties of a class (inherited ones included)."""
+    methods: dict[str, Callable] = {}
+    properties: dict[str, Any] = {}
+    excluded: dict[str, str] = {}
+    for attr in inspect.classify_class_attrs(cls):
+        name = attr.name
+        if name.startswith("_") or name == "thisown":
+            continue
+        if name in EXCLUDED:
+            excluded[name] = EXCLUDED[name]
+        elif attr.kind == "method":
+            methods[name] = attr.object
+        elif attr.kind == "property":
+            properties[name] = attr.object
+    return methods, properties, excluded
+
+
+def _class_spec(name: str, wire_name: str, cls: type, spec: ProviderSpec) -> ClassSpec:
+    is_iterator = issubclass(cls, spec.iterator_base)
+    constructible = ((is_iterator or cls.__name__ in CONSTRUCTIBLE or name in CONSTRUCTIBLE)
+                     and not issubclass(cls, spec.tagger_base) and not _has_no_constructor(cls))
+    methods, properties, excluded = _members(cls)
+    return ClassSpec(name, wire_name, cls, constructible, methods, properties, excluded)
+
+
+def _add_class(name: str, cls: type, spec: ProviderSpec, prefix: str = "") -> None:
+    full = prefix + name
+    if name in EXCLUDED:
+        spec.excluded[full] = EXCLUDED[name]
+    elif issubclass(cls, enum.Enum):
+        spec.enums[full] = cls
+    else:
+        spec.classes[full] = _class_spec(full, full.replace(".", "_"), cls, spec)
+
+
+def inspect_provider(module: ModuleType) -> ProviderSpec:
+    """Sort every public name of ``module`` into functions, classes, enums, constants or exclusions."""
+    spec = ProviderSpec(module)
+    for name, obj in inspect.getmembers(module):
+        if name.startswith("_"):
+            continue
+        if name in NAMESPACES:  # a class (SWIG) or a submodule (simulator) grouping classes
+            for inner, inner_cls in inspect.getmembers(obj, inspect.isclass):
+                if not inner.startswith("_") and _is_own(inner_cls, module):
+                    _add_class(inner, inner_cls, spec, prefix=name + ".")
+        elif inspect.isclass(obj) and _is_own(obj, module):
+            _add_class(name, obj, spec)
+        elif callable(obj) and not inspect.isclass(obj) and _is_own(obj, module):
+            if name in EXCLUDED:
+                spec.excluded[name] = EXCLUDED[name]
+            else:
+                spec.functions[name] = obj
+        elif isinstance(obj, (bool, int, float, str)) and not isinstance(obj, enum.Enum):
+            spec.constants[name] = obj
+    return spec

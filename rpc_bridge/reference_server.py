@@ -1,0 +1,31 @@
+"""Run the official ``TimeTaggerRPC`` server on any provider (for compatibility tests and benchmarks).
+
+The official server does ``import TimeTagger``; this launcher makes the chosen provider
+importable under that name first. Usage::
+
+    python -m rpc_bridge.reference_server --port 23001 [--backend sim]
+
+It prints the official ``Server URI= ...`` line once listening.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--backend", default="timetagger_sim", help="provider module to serve")
+    args = parser.parse_args(argv)
+    sys.modules["TimeTagger"] = importlib.import_module(args.backend)
+    from TimeTaggerRPC import server  # imported after the alias: it does `import TimeTagger`
+
+    sys.stdout.reconfigure(line_buffering=True)
+    server.start_server(host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
