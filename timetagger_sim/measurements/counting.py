@@ -15,8 +15,12 @@ def _checked_channels(tagger: TimeTaggerBase, channels: object) -> np.ndarray:
     return np.array([tagger._check_channel("channels", c) for c in numbers], dtype=np.int32)
 
 
-def _count_per_channel(ch: np.ndarray, channels: np.ndarray) -> np.ndarray:
-    return np.array([np.count_nonzero(ch == c) for c in channels], dtype=np.int64)
+def channel_rows(ch: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    """For each tag, the position of its channel in ``channels``, or -1 if not listed."""
+    order = np.argsort(channels, kind="stable")
+    sorted_channels = channels[order]
+    pos = np.clip(np.searchsorted(sorted_channels, ch), 0, channels.size - 1)
+    return np.where(sorted_channels[pos] == ch, order[pos], -1)
 
 
 class Countrate(IteratorBase):
@@ -37,10 +41,11 @@ class Countrate(IteratorBase):
         self._end = 0
 
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
-        mine = np.isin(ch, self._channel_array)
+        rows = channel_rows(ch, self._channel_array)
+        mine = rows >= 0
         if self._first is None and mine.any():
             self._first = int(ts[np.argmax(mine)])
-        self._counts += _count_per_channel(ch[mine], self._channel_array)
+        self._counts += np.bincount(rows[mine], minlength=self._channel_array.size)
         self._end = t1
 
     def getData(self) -> np.ndarray:
@@ -155,11 +160,11 @@ class Counter(IteratorBase):
         n_cols = done_until - first_bin + 1
         if self._pending_start is None:
             self._pending_start = t0 - (cap0 - first_bin * bw)
-        counts = np.zeros((self._channel_array.size, n_cols), np.int64)
-        for i, c in enumerate(self._channel_array):
-            k = (ts[ch == c] - t0 + cap0) // bw - first_bin
-            if k.size:
-                counts[i] = np.bincount(k, minlength=n_cols)[:n_cols]
+        n_ch = self._channel_array.size
+        rows = channel_rows(ch, self._channel_array)
+        mine = rows >= 0
+        cols = (ts[mine] - t0 + cap0) // bw - first_bin
+        counts = np.bincount(rows[mine] * n_cols + cols, minlength=n_ch * n_cols).reshape(n_ch, n_cols)
         self._totals += counts.sum(axis=1).astype(np.uint64)
         counts[:, 0] += self._partial
         n_done = n_cols - 1
