@@ -1,0 +1,83 @@
+"""Choose the provider of the Time Tagger library from the ``Backend`` property.
+
+A provider is a module with the ``Swabian.TimeTagger`` API: the real library, the
+simulator ``timetagger_sim``, or an ``rpc_bridge`` client proxy of a remote one.  The
+rest of ``tango_ds`` only ever sees the module returned here, never which one it is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable
+
+BACKENDS_ALLOWED = "auto, swabian, sim or rpc://host:port"
+_RPC = re.compile(r"^rpc://(?P<host>[^:/]+):(?P<port>\d{1,5})/?$")
+
+
+class BackendError(ValueError):
+    """The Backend property names no usable provider (message says why and what is allowed)."""
+
+
+@dataclass
+class Provider:
+    """An opened provider: the library-like module and how to release it."""
+
+    module: Any
+    description: str
+    close: Callable[[], None] = lambda: None
+
+
+def _import_swabian() -> ModuleType:
+    """The real library, under either of the names Swabian ships it as."""
+    try:
+        return importlib.import_module("Swabian.TimeTagger")
+    except ImportError:
+        return importlib.import_module("TimeTagger")
+
+
+def _import_sim() -> ModuleType:
+    return importlib.import_module("timetagger_sim")
+
+
+def _rpc(host: str, port: int) -> Provider:
+    from rpc_bridge import client  # imported lazily: only this backend needs it
+
+    proxy = client.createProxy(host=host, port=port)
+    return Provider(proxy, f"rpc://{host}:{port}", getattr(proxy, "close", lambda: None))
+
+
+def _hardware_found(module: Any) -> bool:
+    """True when the real library sees at least one Time Tagger (USB scan only)."""
+    try:
+        return len(module.scanTimeTagger()) > 0
+    except Exception:  # noqa: BLE001 - a library without driver is "no hardware"
+        return False
+
+
+def open_provider(backend: str) -> Provider:
+    """Return the provider named by ``backend`` (see :data:`BACKENDS_ALLOWED`)."""
+    value = (backend or "auto").strip()
+    key = value.lower()
+    if key == "sim":
+        return Provider(_import_sim(), "sim")
+    if key == "swabian":
+        try:
+            return Provider(_import_swabian(), "swabian")
+        except ImportError as exc:
+            raise BackendError(f"Backend = 'swabian' but the Swabian Time Tagger library is not "
+                               f"installed ({exc}); install Swabian-TimeTagger or use 'sim'") from exc
+    if key == "auto":
+        try:
+            swabian = _import_swabian()
+        except ImportError:
+            return Provider(_import_sim(), "sim (auto: no Swabian library)")
+        if _hardware_found(swabian):
+            return Provider(swabian, "swabian (auto)")
+        return Provider(_import_sim(), "sim (auto: no hardware found)")
+    match = _RPC.match(value)
+    if match and 0 < int(match["port"]) < 65536:
+        return _rpc(match["host"], int(match["port"]))
+    raise BackendError(f"Backend = {value!r} is not allowed: use {BACKENDS_ALLOWED}")
