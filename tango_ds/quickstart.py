@@ -1,8 +1,9 @@
 """``timetagger-quickstart``: a complete Tango system with a simulated Time Tagger, one command.
 
 1. starts pytango's own Tango database server (sqlite file in the user data directory),
-2. applies the default layout, a ``dsconfig`` JSON file (``default_layout.json``), with
-   ``json2tango`` in update mode (devices added later with CreateMeasurement stay),
+2. on first use (or with ``--reset``) applies the default layout, a ``dsconfig`` JSON file
+   (``default_layout.json``), with ``json2tango``; later runs keep the database as clients
+   left it (created devices, written settings),
 3. starts the device server ``TimeTaggerDS quickstart``,
 4. prints ``TANGO_HOST``, the devices and a ``DeviceProxy`` example,
 5. on Ctrl-C stops the device server, then the database.
@@ -13,6 +14,7 @@ Everything listens on 127.0.0.1 unless ``--network`` is given.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import signal
 import socket
@@ -58,6 +60,14 @@ def _wait(what: str, check, process: subprocess.Popen, timeout: float = _READY_T
             time.sleep(0.1)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the quickstart itself dies (Linux), so nothing is orphaned."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def stop(process: subprocess.Popen | None, timeout: float = 15.0) -> None:
     """Ask a child to stop (SIGINT, as Ctrl-C would), then terminate, then kill."""
     if process is None or process.poll() is not None:
@@ -99,13 +109,18 @@ class Quickstart:
             self.stop()
             raise
 
+    @property
+    def database_file(self) -> Path:
+        """The sqlite file of the embedded Tango database."""
+        return self.data_dir / "tango_database.db"
+
     def _start_database(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(self.env, PYTANGO_DATABASE_NAME=str(self.data_dir / "tango_database.db"))
+        env = dict(self.env, PYTANGO_DATABASE_NAME=str(self.database_file))
         self.database = subprocess.Popen(
             [sys.executable, "-m", "tango.databaseds.database", "--host", self.bind,
              "--port", str(self.port), "2"], env=env, stdout=subprocess.DEVNULL,
-            start_new_session=True)  # Ctrl-C reaches us only: we stop children in order
+            start_new_session=True, preexec_fn=_die_with_parent)  # Ctrl-C reaches us only: we stop children in order
         _wait("the Tango database", lambda: self._db().get_server_list(), self.database)
 
     def _db(self) -> tango.Database:
@@ -113,6 +128,8 @@ class Quickstart:
         return tango.Database(host, int(port))
 
     def _apply_layout(self) -> None:
+        if f"{SERVER}/{INSTANCE}" in self._db().get_server_list(f"{SERVER}/*"):
+            return  # the database is as clients left it: do not overwrite their settings
         result = subprocess.run([sys.executable, "-m", "dsconfig.json2tango", "--write",
                                  "--update", "--quiet", str(self.layout)],
                                 env=self.env, capture_output=True, text=True)
@@ -128,7 +145,7 @@ class Quickstart:
     def _start_server(self) -> None:
         endpoint = [] if self.network else ["-ORBendPoint", "giop:tcp:127.0.0.1:0"]
         self.server = subprocess.Popen([sys.executable, "-m", "tango_ds", INSTANCE, *endpoint],
-                                       env=self.env, start_new_session=True)
+                                       env=self.env, start_new_session=True, preexec_fn=_die_with_parent)
         for name, _ in self.devices():
             _wait(f"device {name}", lambda n=name: tango.DeviceProxy(n).ping(), self.server)
 
@@ -160,10 +177,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="where the sqlite database file lives")
     parser.add_argument("--layout", type=Path, default=DEFAULT_LAYOUT,
                         help="dsconfig JSON layout to apply (default: the packaged one)")
+    parser.add_argument("--reset", action="store_true",
+                        help="forget the database (devices, settings) and apply the layout again")
     parser.add_argument("--network", action="store_true",
                         help="listen on all interfaces instead of 127.0.0.1 only")
     args = parser.parse_args(argv)
     quick = Quickstart(args.data_dir, args.port, args.network, args.layout)
+    if args.reset:
+        quick.database_file.unlink(missing_ok=True)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         quick.start()
