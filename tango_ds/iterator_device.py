@@ -239,11 +239,23 @@ class IteratorDevice(Device):
                     self._fault = self._backend_failure(exc)
 
     def _tick(self) -> None:
-        """One worker step: retry pending builds, follow rebuilt dependencies."""
-        property_fault = self._fault is not None and self._obj is None and not self._deps
-        if self._pending or (self._obj is not None and self._dependencies_changed()) or (
-                self._fault and not property_fault and self._dependencies_changed()):
+        """One worker step: retry pending builds, follow rebuilt or failed dependencies."""
+        if self._pending or (self._deps and self._dependencies_changed()):
             self._rebuild_or_report()
+        elif self._obj is not None:
+            failure = self._dependency_failure()
+            if failure:
+                self._fault = failure
+
+    def _dependency_failure(self) -> str | None:
+        """A sentence when a device this one is built on reports a failure."""
+        for name in self._deps:
+            device = registry.find(name)
+            message = device.failure() if device is not None and hasattr(device, "failure") else None
+            if message:
+                return (f"{name} failed ({message}) Run Init on {name}; this device rebuilds "
+                        "itself afterwards.")
+        return None
 
 
 class VirtualChannelDevice(IteratorDevice):

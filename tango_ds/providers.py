@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
+from .confined import confine
+
 BACKENDS_ALLOWED = "auto, swabian, sim or rpc://host:port"
 _RPC = re.compile(r"^rpc://(?P<host>[^:/]+):(?P<port>\d{1,5})/?$")
 
@@ -43,10 +45,11 @@ def _import_sim() -> ModuleType:
 
 
 def _rpc(host: str, port: int) -> Provider:
+    """A remote library; the key comes from $TIMETAGGER_RPC_KEY when the server wants one."""
     from rpc_bridge import client  # imported lazily: only this backend needs it
 
-    proxy = client.createProxy(host=host, port=port)
-    return Provider(proxy, f"rpc://{host}:{port}", getattr(proxy, "close", lambda: None))
+    module, close = confine(lambda: client.createProxy(host=host, port=port))
+    return Provider(module, f"rpc://{host}:{port}", close)
 
 
 def _hardware_found(module: Any) -> bool:

@@ -15,6 +15,12 @@ def device_classes() -> list[type]:
     return [TimeTagger, *build_all().values()]
 
 
-def main(args: Sequence[str] | None = None) -> None:
-    """Run the server: ``TimeTaggerDS <instance> [Tango options]``."""
-    run(device_classes(), args=list(args) if args is not None else None)
+def main(args: Sequence[str]) -> None:
+    """Run the server: ``TimeTaggerDS <instance> [Tango options]``.
+
+    Without a database (``-nodb``) Tango gives the ``-dlist`` devices to the first class
+    only, and measurements could not keep their parameters anyway: such a server runs
+    the ``TimeTagger`` class alone (CreateMeasurement then explains why it cannot).
+    """
+    classes = [TimeTagger] if "-nodb" in args else device_classes()
+    run(classes, args=list(args))

@@ -387,6 +387,12 @@ TAGGER_PROPERTIES: tuple[TaggerProperty, ...] = (
                    "JSON list of Experimental signal generator steps (see tango_ds.sim_signals)."),
     TaggerProperty("RpcPort", "int", 0,
                    "Port of the in-process RPC bridge on this tagger (0 = off)."),
+    TaggerProperty("RpcAddress", "str", "127.0.0.1",
+                   "Address the RPC bridge listens on (non-loopback needs a key or TLS)."),
+    TaggerProperty("RpcKeyFile", "str", "",
+                   "File with the RPC shared secret (empty: $TIMETAGGER_RPC_KEY, if set)."),
+    TaggerProperty("RpcTlsCert", "str", "", "TLS certificate file of the RPC bridge (empty: no TLS)."),
+    TaggerProperty("RpcTlsKey", "str", "", "TLS private key file of the RPC bridge."),
 )
 
 #: Device properties of every generated class: name -> (type, default, doc).

@@ -116,7 +116,8 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
                                    "Fix the property, then run Init.")
         if self.RpcPort:
             try:
-                self._rpc = RpcHost(library, self._tagger, int(self.RpcPort))
+                self._rpc = RpcHost(library, self._tagger, int(self.RpcPort), self.RpcAddress,
+                                    self.RpcKeyFile, self.RpcTlsCert, self.RpcTlsKey)
             except Exception as exc:  # noqa: BLE001
                 return self._set_fault(f"RpcPort = {self.RpcPort}: the RPC bridge could not "
                                        f"start ({exc}). Use a free port or 0, then run Init.")
@@ -183,6 +184,10 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
             raise DependencyPending(f"tagger {self.get_name()} is not ready: {self.get_status()}")
         return self._tagger, self._provider.module, self.generation
 
+    def failure(self) -> str | None:
+        """Why the tagger is unusable (FAULT status), or None."""
+        return self._fault
+
     def _live(self) -> Any:
         if self._tagger is None or self._fault:
             errors.fail(errors.NOT_READY, f"The tagger is not available: {self.get_status()}")
@@ -212,6 +217,10 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
     @attribute(label="Backend", doc="Provider in use (resolved from the Backend property).")
     def backend_in_use(self) -> str:
         return self._provider.description if self._provider else ""
+
+    @attribute(label="RPC bridge", doc="URI of the in-process RPC bridge (empty when off).")
+    def rpc_uri(self) -> str:
+        return self._rpc.uri if self._rpc else ""
 
     @attribute(dtype=(np.int32,), max_dim_x=256, label="Inputs", format="%d",
                doc="Physical input channels (rising edges); the x axis of the input settings.")

@@ -1,0 +1,90 @@
+"""Use a thread-bound library proxy from many threads.
+
+The ``rpc_bridge`` client (like any Pyro5 proxy) belongs to the thread that created
+it, while a Tango server calls the library from its request threads and from the
+event workers.  :func:`confine` creates the proxy on one dedicated thread and returns
+a stand-in that runs every attribute access and call there; objects it returns
+(taggers, measurements) come back wrapped the same way, plain data as it is.
+"""
+
+from __future__ import annotations
+
+import enum
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import numpy as np
+
+_PLAIN = (type(None), bool, int, float, complex, str, bytes, np.ndarray, np.generic, enum.Enum)
+
+
+class _Owner:
+    """The one thread that may touch the proxy."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-owner")
+
+    def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._pool.submit(function, *args, **kwargs).result()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False)
+
+
+class Confined:
+    """Stand-in for an object living on the owner thread."""
+
+    __slots__ = ("_owner", "_target")
+
+    def __init__(self, owner: _Owner, target: Any) -> None:
+        object.__setattr__(self, "_owner", owner)
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> Any:
+        return _wrap(self._owner, self._owner.run(getattr, self._target, name))
+
+    def __getitem__(self, key: Any) -> Any:
+        return _wrap(self._owner, self._owner.run(lambda: self._target[key]))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args, kwargs = _unwrap(args), _unwrap(kwargs)
+        return _wrap(self._owner, self._owner.run(self._target, *args, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"Confined({self._owner.run(repr, self._target)})"
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, type) and issubclass(value, enum.Enum):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return isinstance(value, _PLAIN)
+
+
+def _wrap(owner: _Owner, value: Any) -> Any:
+    return value if _is_plain(value) else Confined(owner, value)
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, Confined):
+        return value._target
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unwrap(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    return value
+
+
+def confine(create: Callable[[], Any]) -> tuple[Any, Callable[[], None]]:
+    """(stand-in for ``create()`` made on its own thread, function that closes both)."""
+    owner = _Owner()
+    target = owner.run(create)
+
+    def close() -> None:
+        try:
+            owner.run(getattr(target, "close", lambda: None))
+        finally:
+            owner.shutdown()
+
+    return Confined(owner, target), close

@@ -1,0 +1,80 @@
+"""The spec table against the real library (introspection only) and the simulator."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import Swabian.TimeTagger as swabian
+
+import timetagger_sim
+from tango_ds import sim_signals, specs
+from tango_ds.params import ParamError, to_library
+from tango_ds.providers import BackendError, open_provider
+
+
+def library_params(cls: type) -> list[str]:
+    """Constructor parameter names, in order, from the library's own docstring."""
+    names = re.findall(r":param (\w+):", cls.__init__.__doc__ or "")
+    return [n for n in names if n not in ("tagger", "click_gate", "start_gate")]
+
+
+@pytest.mark.parametrize("spec", specs.ALL_CLASSES, ids=lambda s: s.name)
+def test_parameters_are_the_library_constructor(spec):
+    assert [p.name for p in spec.params] == library_params(getattr(swabian, spec.name))
+
+
+@pytest.mark.parametrize("spec", specs.ALL_CLASSES, ids=lambda s: s.name)
+def test_getters_exist_in_the_library(spec):
+    cls = getattr(swabian, spec.name)
+    for data in spec.data:
+        assert hasattr(cls, data.getter), data.getter
+    for action in spec.actions:
+        assert hasattr(cls, action.method), action.method
+
+
+def test_constants_match_the_library():
+    assert specs.CHANNEL_UNUSED == swabian.CHANNEL_UNUSED
+    for name, labels in specs.ENUMS.items():
+        assert tuple(m.name for m in sorted(getattr(swabian, name), key=int)) == labels
+    for setting in specs.CHANNEL_SETTINGS:
+        assert hasattr(swabian.TimeTagger, setting.getter)
+        assert hasattr(swabian.TimeTagger, setting.setter)
+
+
+def test_parameter_conversion_and_messages():
+    binwidth = specs.BY_NAME["Correlation"].param("binwidth")
+    channel_2 = specs.BY_NAME["Correlation"].param("channel_2")
+    resolve = {"a/b/c": 101}.__getitem__
+    assert to_library(binwidth, "250", resolve, timetagger_sim) == 250
+    assert to_library(channel_2, "unused", resolve, timetagger_sim) == specs.CHANNEL_UNUSED
+    assert to_library(channel_2, "a/b/c", resolve, timetagger_sim) == 101
+    timestamp = specs.BY_NAME["Coincidence"].param("timestamp")
+    assert to_library(timestamp, "first", resolve, timetagger_sim) == \
+        timetagger_sim.CoincidenceTimestamp.First
+    with pytest.raises(ParamError, match=r"binwidth = 0 is not allowed: use an integer in \[1, inf\] ps"):
+        to_library(binwidth, 0, resolve, timetagger_sim)
+    with pytest.raises(ParamError, match="channel_1 is not set"):
+        to_library(specs.BY_NAME["Correlation"].param("channel_1"), None, resolve, timetagger_sim)
+
+
+def test_backend_selection():
+    assert open_provider("sim").module is timetagger_sim
+    assert open_provider("auto").module is timetagger_sim          # no hardware on this machine
+    assert open_provider("swabian").module is swabian
+    with pytest.raises(BackendError, match="rpc://host:port"):
+        open_provider("rpc://nohost")
+
+
+def test_sim_signals_errors_name_the_step():
+    tagger = timetagger_sim.createTimeTagger()
+    try:
+        with pytest.raises(sim_signals.SimSignalsError, match="class = 'Laser' is not allowed"):
+            sim_signals.apply(timetagger_sim, tagger, '[{"class": "Laser"}]')
+        with pytest.raises(sim_signals.SimSignalsError, match="'@nope' names no earlier step"):
+            sim_signals.apply(timetagger_sim, tagger,
+                              json.dumps([{"class": "SimDetector", "input_channel": "@nope"}]))
+        with pytest.raises(sim_signals.SimSignalsError, match="not valid JSON"):
+            sim_signals.apply(timetagger_sim, tagger, "[{")
+    finally:
+        timetagger_sim.freeTimeTagger(tagger)
