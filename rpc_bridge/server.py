@@ -15,11 +15,13 @@ one process only); ``freeTimeTagger`` on it only drops the client's handle.
 
 Process-wide settings: Pyro5 keeps its configuration per process, so serving sets
 ``Pyro5.config.MAX_MESSAGE_SIZE`` (requests larger than it are refused) and raises
-``THREADPOOL_SIZE`` for every Pyro5 user in the process.
+``THREADPOOL_SIZE`` for every Pyro5 user in the process; it also tunes glibc's allocator
+for large buffers (:mod:`rpc_bridge.memory`).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import ipaddress
 import logging
@@ -35,7 +37,7 @@ from typing import Any, Iterable
 from Pyro5 import config
 from Pyro5.server import Daemon
 
-from . import codec, security
+from . import codec, memory, security
 from .adapters import ROOT_ID, Bridge, build_root
 from .introspect import inspect_provider
 
@@ -124,6 +126,7 @@ def serve_in_thread(provider: ModuleType, host: str = "127.0.0.1", port: int = D
     objects the host process already opened; clients share them and cannot free them.
     """
     codec.install()
+    memory.keep_large_buffers_warm()
     config.MAX_MESSAGE_SIZE = max_message_size
     config.THREADPOOL_SIZE = max(config.THREADPOOL_SIZE, THREADPOOL_SIZE)
     warn_if_exposed(host, auth_key, tls_context is not None)
@@ -212,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
     finally:
         handle.shutdown()
-        print("stopped; client objects released", flush=True)
+        with contextlib.suppress(OSError):  # stdout may be gone (parent closed the pipe)
+            print("stopped; client objects released", flush=True)
     return 0
 
 
