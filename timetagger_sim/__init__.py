@@ -28,6 +28,13 @@ from .constants import CHANNEL_UNUSED, _flat_aliases
 from .iterator import IteratorBase
 from .measurements.correlation import Correlation, Histogram
 from .measurements.counting import Counter, CounterData, Countrate
+from .measurements.files import FileReader, FileWriter
+from .measurements.log_bins import HistogramLogBins, HistogramLogBinsData
+from .measurements.markers import CountBetweenMarkers
+from .measurements.stream import TimeTagStream, TimeTagStreamBuffer
+from .measurements.synchronized import SynchronizedMeasurements
+from .measurements.timing import Histogram2D, StartStop, TimeDifferences
+from .logic_channels import Coincidence, Coincidences, Combiner, GatedChannel, GatedChannels
 from .options import getSimulationOptions, setSimulationOptions
 from .tagger import (TimeTagger, TimeTaggerBase, createTimeTagger, freeTimeTagger, getVersion,
                      scanTimeTagger)

@@ -1,0 +1,274 @@
+"""Compiled inner loops (numba) of the marker-driven measurements and the logic virtual channels.
+
+Each kernel walks one time-ordered block once and carries its state across blocks in small
+arrays that the caller keeps, so a block boundary never changes a result.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, nogil=True)
+
+#: "No tag seen yet" for int64 time states (far enough from the int64 limits to subtract safely).
+NEVER = np.int64(-(2**62))
+
+
+@_jit
+def start_stop(ts: np.ndarray, ch: np.ndarray, click: int, start: int, binwidth: int,
+               last_start: np.ndarray, bins: np.ndarray) -> int:
+    """Single-start single-stop: a click pairs with the most recent unused start, which it uses up.
+
+    ``last_start[0]`` is the pending start time (NEVER: none) and is updated in place. Bin
+    indices ``(click - start) // binwidth`` are written to ``bins``; returns how many.
+    A tag on a channel that is both start and click first stops, then starts again.
+    """
+    n = 0
+    pending = last_start[0]
+    for i in range(ts.size):
+        c = ch[i]
+        if c == click and pending != NEVER:
+            bins[n] = (ts[i] - pending) // binwidth
+            n += 1
+            pending = NEVER
+        if c == start:
+            pending = ts[i]
+    last_start[0] = pending
+    return n
+
+
+@_jit
+def time_differences(ts: np.ndarray, ch: np.ndarray, click: int, start: int, next_ch: int,
+                     sync: int, after_sync: int, after_rollover: int, binwidth: int,
+                     starts: np.ndarray,
+                     state: np.ndarray, hist: np.ndarray) -> np.ndarray:
+    """Multiple-start multiple-stop histograms, one per histogram index (rows of ``hist``).
+
+    ``state`` = [histogram index (-2 waiting for sync, -1 waiting for next), rollovers,
+    max rollovers (0: unlimited)], updated in place; once the rollovers reach the maximum
+    nothing is counted any more. A sync tag sets the index to ``after_sync``, a rollover (a next
+    tag in the last histogram) to ``after_rollover``. A click is added to the histogram current when it arrives.
+    Per tag the order is: click, start, sync, next. ``starts`` holds earlier start times still
+    within range; the returned array replaces it for the next block.
+    """
+    n_hist, n_bins = hist.shape
+    max_dt = binwidth * n_bins
+    buf = np.empty(starts.size + ts.size, dtype=np.int64)
+    buf[:starts.size] = starts
+    n = starts.size
+    lo = 0
+    index = state[0]
+    for i in range(ts.size):
+        if state[2] > 0 and state[1] >= state[2]:
+            break
+        t = ts[i]
+        c = ch[i]
+        if c == click:
+            while lo < n and t - buf[lo] >= max_dt:
+                lo += 1
+            if index >= 0:
+                j = n - 1
+                while j >= lo:
+                    hist[index, (t - buf[j]) // binwidth] += 1
+                    j -= 1
+        if c == start:
+            buf[n] = t
+            n += 1
+        if c == sync:
+            index = after_sync
+        if c == next_ch and index != -2:
+            if index + 1 < n_hist:
+                index += 1
+            else:
+                state[1] += 1
+                index = after_rollover
+    state[0] = index
+    if ts.size > 0:
+        horizon = ts[ts.size - 1] - max_dt
+        while lo < n and buf[lo] <= horizon:
+            lo += 1
+    return buf[lo:n].copy()
+
+
+@_jit
+def count_between_markers(ts: np.ndarray, ch: np.ndarray, click: int, begin: int, end: int,
+                          data: np.ndarray, starts: np.ndarray, widths: np.ndarray,
+                          state: np.ndarray) -> None:
+    """Count clicks from each begin marker to the next begin (or end) marker.
+
+    ``state`` = [values completed, bin open (0/1)], updated in place; when every value is
+    complete nothing is counted any more. ``starts`` holds each bin's begin time.
+    """
+    n_values = data.size
+    done = state[0]
+    is_open = state[1]
+    for i in range(ts.size):
+        if done >= n_values:
+            break
+        c = ch[i]
+        t = ts[i]
+        if c == click and is_open == 1:
+            data[done] += 1
+        if c == end and is_open == 1:
+            widths[done] = t - starts[done]
+            done += 1
+            is_open = 0
+        if c == begin:
+            if is_open == 1:
+                widths[done] = t - starts[done]
+                done += 1
+            if done < n_values:
+                starts[done] = t
+                is_open = 1
+            else:
+                is_open = 0
+    state[0] = done
+    state[1] = is_open
+
+
+@_jit
+def histogram_2d(ts: np.ndarray, ch: np.ndarray, start: int, stop_1: int, stop_2: int,
+                 binwidth_1: int, binwidth_2: int, state: np.ndarray, hist: np.ndarray) -> None:
+    """Single-start: the first stop on each axis after a start gives one (dt1, dt2) count.
+
+    ``state`` = [start time (NEVER: none), dt1 (-1: none yet), dt2 (-1: none yet)]. A new start
+    discards an incomplete pair; once both stops are seen the next start is awaited.
+    """
+    n1, n2 = hist.shape
+    t_start, d1, d2 = state[0], state[1], state[2]
+    for i in range(ts.size):
+        c = ch[i]
+        t = ts[i]
+        if t_start != NEVER:
+            if c == stop_1 and d1 < 0:
+                d1 = t - t_start
+            if c == stop_2 and d2 < 0:
+                d2 = t - t_start
+            if d1 >= 0 and d2 >= 0:
+                b1 = d1 // binwidth_1
+                b2 = d2 // binwidth_2
+                if b1 < n1 and b2 < n2:
+                    hist[b1, b2] += 1
+                t_start = NEVER
+        if c == start:
+            t_start = t
+            d1 = -1
+            d2 = -1
+    state[0], state[1], state[2] = t_start, d1, d2
+
+
+@_jit
+def log_bin_pairs(ts: np.ndarray, ch: np.ndarray, click: int, start: int, edges: np.ndarray,
+                  starts: np.ndarray, hist: np.ndarray) -> np.ndarray:
+    """Multiple-start multiple-stop pairs binned on the sorted ``edges`` (ps); see ``pair_histogram``."""
+    lo_edge = edges[0]
+    max_dt = edges[edges.size - 1]
+    buf = np.empty(starts.size + ts.size, dtype=np.int64)
+    buf[:starts.size] = starts
+    n = starts.size
+    lo = 0
+    for i in range(ts.size):
+        t = ts[i]
+        if ch[i] == click:
+            while lo < n and t - buf[lo] >= max_dt:
+                lo += 1
+            j = n - 1
+            while j >= lo:
+                dt = t - buf[j]
+                if dt >= lo_edge:
+                    hist[np.searchsorted(edges, dt, side="right") - 1] += 1
+                j -= 1
+        if ch[i] == start:
+            buf[n] = t
+            n += 1
+    if ts.size > 0:
+        horizon = ts[ts.size - 1] - max_dt
+        while lo < n and buf[lo] <= horizon:
+            lo += 1
+    return buf[lo:n].copy()
+
+
+@_jit
+def gate(ts: np.ndarray, ch: np.ndarray, inputs: np.ndarray, outputs: np.ndarray, open_ch: int,
+         close_ch: int, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pass tags of ``inputs[k]`` as ``outputs[k]`` while the gate is open (edge-triggered).
+
+    A tag is judged on the gate state before it, then may open or close the gate itself, as the
+    library documents for inputs that are also gate channels. ``state[0]`` is 1 when open.
+    """
+    out_t = np.empty(ts.size, dtype=np.int64)
+    out_c = np.empty(ts.size, dtype=np.int32)
+    n = 0
+    is_open = state[0]
+    for i in range(ts.size):
+        c = ch[i]
+        if is_open == 1:
+            for k in range(inputs.size):
+                if c == inputs[k]:
+                    out_t[n] = ts[i]
+                    out_c[n] = outputs[k]
+                    n += 1
+        if c == open_ch:
+            is_open = 1
+        elif c == close_ch:
+            is_open = 0
+    state[0] = is_open
+    return out_t[:n].copy(), out_c[:n].copy()
+
+
+@_jit
+def coincidences(ts: np.ndarray, ch: np.ndarray, lookup: np.ndarray, lookup_offset: int,
+                 groups: np.ndarray, group_sizes: np.ndarray, outputs: np.ndarray, window: int,
+                 mode: int, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Emit a tag on ``outputs[g]`` whenever a tag completes group ``g`` within ``window`` ps.
+
+    ``lookup[c - lookup_offset]`` is the slot of channel ``c`` (-1: not used); ``groups[g, :n]``
+    lists slots, first the listed-first channel; ``last[slot]`` is the time of the latest tag of
+    each slot, updated in place. The group is complete when every member's latest tag is at
+    most ``window`` ps before the current tag. ``mode``: CoincidenceTimestamp (0 Last,
+    1 Average, 2 First, 3 ListedFirst). Output is in completion order.
+    """
+    cap = ts.size * groups.shape[0]
+    out_t = np.empty(cap, dtype=np.int64)
+    out_c = np.empty(cap, dtype=np.int32)
+    n = 0
+    for i in range(ts.size):
+        k = ch[i] - lookup_offset
+        if k < 0 or k >= lookup.size or lookup[k] < 0:
+            continue
+        slot = lookup[k]
+        t = ts[i]
+        last[slot] = t
+        for g in range(groups.shape[0]):
+            size = group_sizes[g]
+            member = False
+            for m in range(size):
+                if groups[g, m] == slot:
+                    member = True
+            if not member:
+                continue
+            first = t
+            total = 0.0
+            complete = True
+            for m in range(size):
+                lt = last[groups[g, m]]
+                if t - lt > window:
+                    complete = False
+                    break
+                if lt < first:
+                    first = lt
+                total += lt - t
+            if not complete:
+                continue
+            if mode == 0:
+                stamp = t
+            elif mode == 1:
+                stamp = t + np.int64(np.round(total / size))
+            elif mode == 2:
+                stamp = first
+            else:
+                stamp = last[groups[g, 0]]
+            out_t[n] = stamp
+            out_c[n] = outputs[g]
+            n += 1
+    return out_t[:n].copy(), out_c[:n].copy()
