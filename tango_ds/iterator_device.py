@@ -15,6 +15,7 @@ Status says which and what to do; ``Init`` recovers).
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -232,7 +233,12 @@ class IteratorDevice(Device):
 
     def _work(self) -> None:
         with tango.EnsureOmniThread():
-            while not self._stop.wait(self._period()):
+            deadline = time.monotonic()
+            while True:
+                # fixed-rate schedule: the time a tick takes does not lower the event rate
+                deadline = max(deadline + self._period(), time.monotonic())
+                if self._stop.wait(deadline - time.monotonic()):
+                    return
                 try:
                     self._tick()
                 except Exception as exc:  # noqa: BLE001 - never let the worker die
@@ -290,6 +296,25 @@ class MeasurementDevice(IteratorDevice):
         self._want_running = bool(self.AutoStart)
         self._was_running = False
         self._ready_counter = 0
+        self._cache: dict[str, Any] = {}
+
+    def _install(self, obj: Any, deps: dict[str, int]) -> None:
+        self._cache.clear()
+        super()._install(obj, deps)
+
+    def _read_data(self, data: Data) -> Any:
+        """As the base, but a stopped measurement's data is read from the library once.
+
+        Stopped data only changes through this device (Start, Clear, parameter writes),
+        and each of those empties the cache; while running every read is fresh.
+        """
+        cached = self._cache.get(data.name)
+        if cached is not None and not self._running():
+            return cached
+        value = super()._read_data(data)
+        if self._obj is not None and not self._running():
+            self._cache[data.name] = value
+        return value
 
     def _event_data(self) -> tuple[Data, ...]:
         return tuple(d for d in self.spec.data if d.events)
@@ -330,6 +355,7 @@ class MeasurementDevice(IteratorDevice):
         self.push_data_ready_event("data", self._ready_counter)
 
     def _call(self, method: str, *args: Any) -> None:
+        self._cache.clear()
         with self._lock:
             if self._obj is None:
                 errors.fail(errors.NOT_READY, f"{method} is not possible now: {self.dev_status()}")
@@ -338,6 +364,8 @@ class MeasurementDevice(IteratorDevice):
             except Exception as exc:  # noqa: BLE001
                 self._fault = self._backend_failure(exc)
                 errors.fail(errors.BACKEND_FAILURE, self._fault)
+            finally:
+                self._cache.clear()
 
     @command
     def Start(self) -> None:
