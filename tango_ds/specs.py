@@ -404,9 +404,3 @@ MEASUREMENT_PROPERTIES: dict[str, tuple[str, Any, str]] = {
     "AutoStart": ("bool", False, "Start acquiring as soon as the device is initialised."),
     "EventPeriodMs": ("int", 200, "Period of change/archive/data-ready events while running."),
 }
-MEASUREMENT_COMMANDS: dict[str, str] = {
-    "Start": "Start acquiring (data is kept).",
-    "Stop": "Stop acquiring (data is kept).",
-    "Clear": "Clear the accumulated data.",
-    "StartFor": "Clear, then acquire for argin seconds.",
-}
