@@ -214,11 +214,13 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
     def model(self) -> str:
         return self._library_call(lambda: self._live().getModel(), "getModel")
 
-    @attribute(label="Backend", doc="Provider in use (resolved from the Backend property).")
+    @attribute(label="Backend", display_level=tango.DispLevel.EXPERT,
+               doc="Provider in use (resolved from the Backend property).")
     def backend_in_use(self) -> str:
         return self._provider.description if self._provider else ""
 
-    @attribute(label="RPC bridge", doc="URI of the in-process RPC bridge (empty when off).")
+    @attribute(label="RPC bridge", display_level=tango.DispLevel.EXPERT,
+               doc="URI of the in-process RPC bridge (empty when off).")
     def rpc_uri(self) -> str:
         return self._rpc.uri if self._rpc else ""
 
@@ -237,7 +239,8 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
     def overflows(self) -> int:
         return self._library_call(lambda: self._live().getOverflows(), "getOverflows")
 
-    @attribute(label="Configuration", doc="Complete configuration of the tagger as JSON.")
+    @attribute(label="Configuration", display_level=tango.DispLevel.EXPERT,
+               doc="Complete configuration of the tagger as JSON.")
     def configuration(self) -> str:
         return self._library_call(lambda: self._live().getConfiguration(), "getConfiguration")
 
