@@ -281,10 +281,12 @@ class Bridge:
     def describe(self) -> dict:
         """Everything our client needs to build the module proxy (docs, signatures, enums)."""
         classes = {}
+        names = {spec.cls: name for name, spec in self.spec.classes.items()}
         for name, spec in self.spec.classes.items():
             init = signatures.without_self(signatures.signature_of(spec.cls.__init__))
             classes[name] = {
                 "wire": spec.wire_name, "constructible": spec.constructible,
+                "base": next((names[c] for c in spec.cls.__mro__[1:] if c in names), None),
                 "doc": inspect.getdoc(spec.cls) or "",
                 "init": {"doc": inspect.getdoc(spec.cls.__init__) or "", "sig": signatures.to_wire(init)},
                 "methods": {m: signatures.describe(f) for m, f in spec.methods.items()},

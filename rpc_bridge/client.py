@@ -68,7 +68,8 @@ class Session:
     def __init__(self, host: str, port: int, auth_key: bytes | None, tls: Any, timeout: float | None) -> None:
         self.host, self.port = host, port
         self.auth_key, self.tls, self.timeout = auth_key, tls, timeout
-        self.proxies: list[Proxy] = []
+        # kept open until close(): a call's connection owns what the call created (data objects)
+        self.proxies: dict[str, Proxy] = {}
         self.classes: dict[str, type] = {}
         self._lock = threading.Lock()
 
@@ -78,7 +79,7 @@ class Session:
         if self.timeout:
             proxy._pyroTimeout = self.timeout
         with self._lock:
-            self.proxies.append(proxy)
+            self.proxies[object_id] = proxy
         return proxy
 
     def connect(self, proxy: Proxy) -> None:
@@ -128,9 +129,15 @@ class Session:
             return [self.incoming(v) for v in value]
         return value
 
+    def forget(self, proxy: Proxy) -> None:
+        """Close and drop the proxy of a released object."""
+        with self._lock:
+            self.proxies.pop(proxy._pyroUri.object, None)
+        proxy._pyroRelease()
+
     def close(self) -> None:
         with self._lock:
-            proxies, self.proxies = self.proxies, []
+            proxies, self.proxies = list(self.proxies.values()), {}
         for proxy in proxies:
             try:
                 proxy._pyroRelease()
@@ -156,7 +163,10 @@ class RemoteObject:
             raise AttributeError(name)
         session, proxy = self.__dict__["_session"], self.__dict__["_proxy"]
         if proxy._pyroConnection is None:
-            session.connect(proxy)
+            try:
+                session.connect(proxy)
+            except Exception as exc:  # noqa: BLE001 - re-raised with the remote type
+                raise _remote_exception(exc) from None
         if name in proxy._pyroAttrs:
             return session.get_attribute(proxy, name)
         return lambda *args, **kwargs: session.call(proxy, name, args, kwargs)
@@ -185,7 +195,7 @@ def _property(name: str, doc: str) -> property:
     return property(fget, fset, None, doc)
 
 
-def _build_class(session: Session, root: Proxy, name: str, info: dict) -> type:
+def _build_class(session: Session, root: Proxy, name: str, info: dict, base: type) -> type:
     attrs: dict[str, Any] = {n: _method(n, m) for n, m in info["methods"].items()}
     attrs.update({n: _property(n, d) for n, d in info["properties"].items()})
     attrs.update(__doc__=info["doc"], __module__="rpc_bridge.remote", _session=session,
@@ -198,7 +208,7 @@ def _build_class(session: Session, root: Proxy, name: str, info: dict) -> type:
         __init__.__doc__ = info["init"]["doc"]
         attrs["__init__"] = __init__
         attrs["__signature__"] = signatures.from_wire(info["init"]["sig"])
-    cls = type(name.rsplit(".", 1)[-1], (RemoteObject,), attrs)
+    cls = type(name.rsplit(".", 1)[-1], (base,), attrs)
     cls.__qualname__ = name
     return cls
 
@@ -218,8 +228,17 @@ class LibraryProxy(types.ModuleType):
             setattr(self, name, value)
         for name, info in described["functions"].items():
             setattr(self, name, self._function(name, info))
+        built: dict[str, type] = {}
+
+        def build(name: str) -> type:  # base classes first, so isinstance() follows the library
+            if name not in built:
+                info = described["classes"][name]
+                base = build(info["base"]) if info.get("base") else RemoteObject
+                built[name] = _build_class(session, root, name, info, base)
+            return built[name]
+
         for name, info in described["classes"].items():
-            cls = _build_class(session, root, name, info)
+            cls = build(name)
             session.classes[info["wire"]] = cls
             namespace, _, short = name.rpartition(".")
             target = self
@@ -248,9 +267,12 @@ class LibraryProxy(types.ModuleType):
         return lambda *args, **kwargs: session.call(root, name, args, kwargs)
 
     def release(self, obj: RemoteObject) -> None:
-        """Release a remote object now instead of at disconnect (the remote ``del``)."""
+        """Release a remote object now instead of at disconnect (the remote ``del``).
+
+        Long-running loops that call ``getDataObject()`` should release each data object.
+        """
         self._session.call(self._root, "release", (obj,), {})
-        obj._proxy._pyroRelease()
+        self._session.forget(obj._proxy)
 
     def close(self) -> None:
         """Disconnect; the server releases everything this client created."""

@@ -80,3 +80,22 @@ def test_released_objects_are_gone_for_everyone(TT, server):
     assert len(server.bridge.live) == 0
     with pytest.raises(ReferenceError):
         t.getSerial()
+
+
+def test_synchronized_measurements_take_proxies_and_return_the_tagger(TT):
+    t = TT.createTimeTagger()
+    t.setTestSignal(1, True)
+    rates = [TT.Countrate(t, [1]) for _ in range(2)]
+    group = TT.SynchronizedMeasurements(t)
+    for rate in rates:
+        group.registerMeasurement(rate)
+    group.startFor(int(1e11))
+    group.waitUntilFinished()
+    first, second = (rate.getCountsTotal()[0] for rate in rates)
+    assert first == second > 0  # same instant, same tags
+    view = group.getTagger()
+    assert isinstance(view, TT.TimeTaggerBase) and isinstance(t, TT.TimeTaggerBase)
+    assert not isinstance(view, TT.TimeTagger)
+    assert view.getConfiguration() == t.getConfiguration()
+    TT.release(view)  # a view: releasing it does not free the tagger
+    assert t.getSerial()

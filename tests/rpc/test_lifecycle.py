@@ -20,7 +20,7 @@ def cycle(port: int, close: bool = True) -> None:
     if close:
         TT.close()
     else:  # drop the connections without telling anyone
-        for proxy in TT._session.proxies:
+        for proxy in TT._session.proxies.values():
             if proxy._pyroConnection is not None:
                 proxy._pyroConnection.close()
 
