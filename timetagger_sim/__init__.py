@@ -38,6 +38,6 @@ from .logic_channels import Coincidence, Coincidences, Combiner, GatedChannel, G
 from .options import getSimulationOptions, setSimulationOptions
 from .tagger import (TimeTagger, TimeTaggerBase, createTimeTagger, freeTimeTagger, getVersion,
                      scanTimeTagger)
-from .virtual_channels import DelayedChannel
+from .virtual_channels import DelayedChannel, DelayedChannels
 
 globals().update(_flat_aliases())

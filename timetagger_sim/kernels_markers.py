@@ -40,16 +40,15 @@ def start_stop(ts: np.ndarray, ch: np.ndarray, click: int, start: int, binwidth:
 @_jit
 def time_differences(ts: np.ndarray, ch: np.ndarray, click: int, start: int, next_ch: int,
                      sync: int, after_sync: int, after_rollover: int, binwidth: int,
-                     starts: np.ndarray,
-                     state: np.ndarray, hist: np.ndarray) -> np.ndarray:
+                     starts: np.ndarray, state: np.ndarray, hist: np.ndarray) -> np.ndarray:
     """Multiple-start multiple-stop histograms, one per histogram index (rows of ``hist``).
 
     ``state`` = [histogram index (-2 waiting for sync, -1 waiting for next), rollovers,
     max rollovers (0: unlimited)], updated in place; once the rollovers reach the maximum
     nothing is counted any more. A sync tag sets the index to ``after_sync``, a rollover (a next
-    tag in the last histogram) to ``after_rollover``. A click is added to the histogram current when it arrives.
-    Per tag the order is: click, start, sync, next. ``starts`` holds earlier start times still
-    within range; the returned array replaces it for the next block.
+    tag in the last histogram) to ``after_rollover``. A click is added to the histogram current
+    when it arrives. Per tag the order is: click, start, sync, next. ``starts`` holds earlier
+    start times still within range; the returned array replaces it for the next block.
     """
     n_hist, n_bins = hist.shape
     max_dt = binwidth * n_bins
@@ -68,7 +67,7 @@ def time_differences(ts: np.ndarray, ch: np.ndarray, click: int, start: int, nex
                 lo += 1
             if index >= 0:
                 j = n - 1
-                while j >= lo:
+                while j >= lo and buf[j] <= t:
                     hist[index, (t - buf[j]) // binwidth] += 1
                     j -= 1
         if c == start:

@@ -1,4 +1,4 @@
-"""GatedChannel(s), Coincidence(s) and Combiner against brute force on the recorded input stream."""
+"""GatedChannel(s), Coincidence(s), Combiner, DelayedChannels against brute force on the recorded stream."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +24,9 @@ def run():
             "average": TT.Coincidence(tagger, [1, 2], WINDOW, Stamp.Average),
             "listed": TT.Coincidence(tagger, [3, 1], WINDOW, Stamp.ListedFirst),
             "combiner": TT.Combiner(tagger, [2, 4]),
+            "delayed": TT.DelayedChannels(tagger, [3, 1], 12_345_678),     # 12.3 us
         }
-        virtual = v["gate_open"].getChannels() + v["coinc"].getChannels() + [
+        virtual = v["gate_open"].getChannels() + v["coinc"].getChannels() + v["delayed"].getChannels() + [
             v[k].getChannel() for k in ("gate", "gate_self", "first", "average", "listed", "combiner")]
         group = TT.SynchronizedMeasurements(tagger)
         stream = TT.TimeTagStream(group.getTagger(), N_MAX_EVENTS, [1, 2, 3, 4] + virtual)
@@ -144,3 +145,12 @@ def test_set_coincidence_window_changes_what_coincides(tagger):
     rate.waitUntilFinished()
     n_1, n_coinc = rate.getCountsTotal()
     assert n_1 > 0 and abs(int(n_coinc) - int(n_1)) <= 1
+
+
+def test_delayed_channels_shift_each_input_into_its_own_channel(run):
+    v, ts, ch, _ = run
+    for channel, virtual in zip([3, 1], v["delayed"].getChannels()):
+        original, copy = ts[ch == channel], ts[ch == virtual]
+        # Copies of the last 12.3 us of input fall after the capture window.
+        np.testing.assert_array_equal(copy, original[:copy.size] + 12_345_678)
+        assert copy.size >= np.count_nonzero(original + 12_345_678 <= original[-1]) > 1000

@@ -67,8 +67,9 @@ def _delegate(name: str):
 
 
 # Every method the proxy inherits acts on the real tagger (its state lives there).
+_OWN = set(vars(_SynchronizedTagger)) | {"__init__", "__enter__", "__exit__"}
 for _name, _member in vars(TimeTaggerBase).items():
-    if callable(_member) and _name not in vars(_SynchronizedTagger) and _name not in ("__init__", "__enter__", "__exit__"):
+    if callable(_member) and _name not in _OWN:
         setattr(_SynchronizedTagger, _name, _delegate(_name))
 
 
@@ -89,7 +90,8 @@ class SynchronizedMeasurements:
     def registerMeasurement(self, measurement: IteratorBase) -> None:
         """Add ``measurement`` (of the same tagger) to the group; registering twice is harmless."""
         if not isinstance(measurement, IteratorBase):
-            raise TypeError(f"measurement must be a measurement (IteratorBase), got {type(measurement).__name__}")
+            raise TypeError("measurement must be a measurement (IteratorBase), got "
+                            f"{type(measurement).__name__}")
         if measurement._engine is not self._engine:
             raise ValueError(f"{type(measurement).__name__} belongs to another Time Tagger than this "
                              "SynchronizedMeasurements")
