@@ -305,7 +305,7 @@ def _root_function(bridge: Bridge, name: str, func: Callable) -> Callable:
     if name == FREE_FUNCTION:
         def call(self: Any, tagger: Proxy) -> Any:
             return bridge.resolve(tagger)._release()
-    elif name.startswith(TAGGER_FACTORY_PREFIX) and name == "createTimeTagger":
+    elif name == "createTimeTagger":
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             shared = bridge.shared_tagger_for(args, kwargs)
             if shared is not None:

@@ -29,7 +29,6 @@ each client's measurements on it are its own.
 from __future__ import annotations
 
 import enum
-import inspect
 import threading
 import types
 from typing import Any, Callable
