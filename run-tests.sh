@@ -4,6 +4,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")" && pwd)"
 "$root/scripts/system-deps.sh"
-python="$("$root/scripts/venv.sh" test)"
+python="$("$root/scripts/venv.sh" test,gui)"
 cd "$root"
 exec "$python" -m pytest "$@"
