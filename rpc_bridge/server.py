@@ -182,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls-ca", metavar="A", help="CA (PEM): require client certificates signed by it")
     parser.add_argument("--max-message-mb", type=int, default=DEFAULT_MAX_MESSAGE_SIZE // 2**20,
                         help="largest accepted request in MiB")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every call (DEBUG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (bridge and Pyro5)")
     return parser
 
 
