@@ -29,7 +29,9 @@ class GatedChannels(VirtualChannel):
 
     A ``gate_start_channel`` tag opens the gate, a ``gate_stop_channel`` tag closes it (edges,
     not levels). An input tag is judged on the gate state before it, then may toggle the gate
-    if it is also a gate channel, as the library documents.
+    if it is also a gate channel, as the library documents. Simulator difference: the library
+    resets the gate to ``initial`` on a stream overflow; the simulator's overflows drop tags
+    before the virtual channels and leave the gate as it was.
     """
 
     def __init__(self, tagger: TimeTaggerBase, input_channels: list[int], gate_start_channel: int,
