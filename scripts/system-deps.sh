@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need, when they are missing and we may.
 set -euo pipefail
-packages=()
+packages=(tango-db tango-test libtango-tools mariadb-server)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
