@@ -294,7 +294,7 @@ class Deployment:
                        process, log)
 
     def stop_server(self, instance: str) -> None:
-        stop_process(self.servers.pop(instance, None), signal.SIGINT)
+        stop_process(self.servers.pop(instance, None), signal.SIGTERM)
 
     def devices(self, instance: str) -> list[str]:
         """Device names of one server instance, from the database."""

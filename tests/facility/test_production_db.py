@@ -133,6 +133,9 @@ def test_another_host_and_restart(deployment):
     corr.binwidth = 20
     _proxy(deployment, "timetagger/lab1/tagger").SetTriggerLevel([3, 0.25])
     deployment.stop_server("lab1")
+    exported = deployment.mariadb.sql(
+        "SELECT exported FROM device WHERE server = 'TimeTaggerDS/lab1'", "tango").split()
+    assert exported and set(exported) == {"0"}  # a clean stop unexports from the database
     deployment.start_server("lab1")
     assert corr.binwidth == 20
     assert _proxy(deployment, "timetagger/lab1/tagger").trigger_levels[2] == pytest.approx(0.25)
