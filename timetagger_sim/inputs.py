@@ -53,7 +53,9 @@ class InputStage:
         self.settings = settings
         self._rng = rng
         self._signal_nodes = signal_nodes
-        self.connections: dict[int, int] = {}     #: simulated cable: source channel -> input
+        #: simulated cables: (source channel, input) -> cable delay in ps
+        self.connections: dict[tuple[int, int], int] = {}
+        self._in_cable: dict[tuple[int, int], np.ndarray] = {}   #: pulses not yet at the input
         self.overflows = 0
         self._analog_end = 0
         self._pending: dict[int, np.ndarray] = {}
@@ -64,6 +66,7 @@ class InputStage:
     def reset_state(self) -> None:
         """Forget in-flight tags and filter states (after a reset or a settings change)."""
         self._pending.clear()
+        self._in_cable.clear()
         self._last_kept.clear()
         self._divider_phase.clear()
         self._filter_armed = np.zeros(len(self.settings.filter_filtered), np.bool_)
@@ -83,10 +86,19 @@ class InputStage:
                 signals[n] = test
         for node in self._signal_nodes():
             node._simulate(a0, a1, signals)
-        for source, target in self.connections.items():
-            if source in signals:
-                signals[target] = np.sort(np.concatenate((signals.get(target, _EMPTY_T), signals[source])))
+        for (source, target), delay in self.connections.items():
+            arriving = self._through_cable((source, target), signals.get(source, _EMPTY_T) + delay, a1)
+            if arriving.size:
+                signals[target] = np.sort(np.concatenate((signals.get(target, _EMPTY_T), arriving)))
         return signals
+
+    def _through_cable(self, cable: tuple[int, int], delayed: np.ndarray, a1: int) -> np.ndarray:
+        """The pulses of a cable that reach its input before ``a1``; later ones wait."""
+        waiting = self._in_cable.get(cable, _EMPTY_T)
+        pulses = np.concatenate((waiting, delayed)) if waiting.size else delayed
+        cut = int(np.searchsorted(pulses, a1, side="left"))
+        self._in_cable[cable] = pulses[cut:]
+        return pulses[:cut]
 
     # -- digital domain ------------------------------------------------------------------------
     def _edge_tags(self, channel: int, times: np.ndarray) -> np.ndarray:

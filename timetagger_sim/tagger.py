@@ -339,8 +339,13 @@ class TimeTagger(TimeTaggerBase):
             self._settings_changed()
 
     # -- simulator only -----------------------------------------------------------------------
-    def simConnect(self, source_channel: int, input_channel: int) -> None:
-        """Simulator only: cable a simulated signal (a virtual channel) into a physical input."""
+    def simConnect(self, source_channel: int, input_channel: int, delay: int = 0) -> None:
+        """Simulator only: cable a simulated signal (a virtual channel) into a physical input.
+
+        A source may feed several inputs; connecting the same pair again changes the delay.
+        ``delay`` (ps, >= 0) is the cable's propagation delay: part of the signal path, so it
+        is not an input setting and survives ``reset``.
+        """
         self._check_alive()
         source = self._check_channel("source_channel", source_channel)
         if source < FIRST_VIRTUAL_CHANNEL:
@@ -349,8 +354,11 @@ class TimeTagger(TimeTaggerBase):
         target = self._check_physical(input_channel, "input_channel")
         if target < 0:
             raise ValueError(f"input_channel={target} must be a rising-edge input number 1..{self._model.n_inputs}")
+        cable = validation.integer("delay", delay)
+        if cable < 0:
+            raise ValueError(f"delay {cable} ps is out of range: a cable delay is 0 ps or more")
         with self._engine.lock:
-            self._inputs.connections[source] = target
+            self._inputs.connections[(source, target)] = cable
 
     def simUnplug(self) -> None:
         """Simulator only: behave as if the USB cable were pulled (every later call raises)."""
