@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tango
-from conftest import ONE_OF_EACH, wait_until
+from facility_helpers import ONE_OF_EACH, wait_until
 
 from tango_ds.specs import MEASUREMENTS
 

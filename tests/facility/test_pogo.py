@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import tango
-from conftest import ONE_OF_EACH, ROOT, wait_until
+from facility_helpers import ONE_OF_EACH, ROOT, wait_until
 
 from tango_ds import pogo
 

@@ -21,7 +21,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 import tango
-from conftest import ROOT, wait_until
+from facility_helpers import ROOT, wait_until
 
 DEPLOY = ROOT / "deploy"
 ULTRA_TEST_SIGNAL_HZ = 403.2e6 / 504
