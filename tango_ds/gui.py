@@ -186,7 +186,8 @@ def snapshot(panel: Any, directory: Path, seconds: float, app: Any) -> dict[str,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point of ``timetagger-gui``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="A ready Taurus panel for one Time Tagger: "
+                                     "settings, live count rates, correlation plot.")
     parser.add_argument("tagger", help="TimeTagger device name (TANGO_HOST selects the database)")
     parser.add_argument("--countrate", help="Countrate device (default: found in the database)")
     parser.add_argument("--correlation", help="Correlation device (default: found in the database)")

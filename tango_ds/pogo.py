@@ -297,7 +297,8 @@ def write(directory: Path = POGO_DIR) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m tango_ds.pogo [--check] [--output DIR]``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="Write pogo/*.xmi, the Pogo files of every "
+                                     "Tango class of TimeTaggerDS.")
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 and list the files that are out of date")
     parser.add_argument("--output", type=Path, default=POGO_DIR,
