@@ -41,14 +41,14 @@ def test_counter_total_equals_countrate_total_for_the_same_capture(tagger):
     sources = [TT.Experimental.ExponentialSignalGenerator(tagger, 3e5, base_channel=c, seed=c) for c in (1, 2)]
     counter = TT.Counter(tagger, [1, 2], binwidth=MS, n_values=1000)
     rate = TT.Countrate(tagger, [1, 2])
+    group = TT.SynchronizedMeasurements(tagger)
     for m in (counter, rate):
-        m.stop()
-        m.clear()
-    for m in (counter, rate):
-        m.startFor(SECOND // 2)    # same stream instant: the engine waits for the lock
-    counter.waitUntilFinished()
-    rate.waitUntilFinished()
+        group.registerMeasurement(m)
+    group.startFor(SECOND // 2)
+    group.waitUntilFinished()
     assert counter.getCaptureDuration() == rate.getCaptureDuration() == SECOND // 2
+    np.testing.assert_array_equal(counter.getData().sum(axis=1), rate.getCountsTotal())
+    assert rate.getCountsTotal().min() > 0.9 * 3e5 / 2
     assert len(sources) == 2
 
 
@@ -60,9 +60,9 @@ def test_counter_data_objects_deliver_every_bin_exactly_once(tagger):
     counter.startFor(SECOND // 5, clear=True)
     rate.startFor(SECOND // 5, clear=True)
     while counter.isRunning():
-        objects.append(counter.getDataObject())
+        objects.append(counter.getDataObject(remove=True))
     counter.waitUntilFinished()
-    objects.append(counter.getDataObject())
+    objects.append(counter.getDataObject(remove=True))
     indices = np.concatenate([o.getIndex() for o in objects])
     np.testing.assert_array_equal(indices, np.arange(200))        # no gap, no repeat
     assert sum(o.dropped_bins for o in objects) == 0
@@ -78,11 +78,15 @@ def test_counter_data_object_counts_dropped_bins(tagger):
     counter = TT.Counter(tagger, [1], binwidth=MS, n_values=10)
     counter.startFor(50 * MS)
     counter.waitUntilFinished()
-    data = counter.getDataObject()
-    assert data.size == 10 and data.dropped_bins == 40
-    np.testing.assert_array_equal(data.getIndex(), np.arange(40, 50))
-    again = counter.getDataObject()
+    snapshot = counter.getDataObject()                     # remove=False: a snapshot, kept
+    assert snapshot.size == 10 and snapshot.dropped_bins == 40
+    np.testing.assert_array_equal(snapshot.getIndex(), np.arange(40, 50))
+    np.testing.assert_array_equal(snapshot.getData(), counter.getData())
+    taken = counter.getDataObject(remove=True)
+    np.testing.assert_array_equal(taken.getData(), snapshot.getData())
+    again = counter.getDataObject(remove=True)
     assert again.size == 0 and again.dropped_bins == 0
+    assert np.all(np.isnan(counter.getDataNormalized()))   # the buffer is empty now
 
 
 def test_countrate_is_mean_rate_since_first_tag(tagger):

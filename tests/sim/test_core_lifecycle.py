@@ -63,11 +63,10 @@ def test_virtual_time_runs_faster_than_real_time(tagger):
     assert tagger.simIsVirtualTime()
     tagger.setTestSignal(1, True)
     rate = TT.Countrate(tagger, [1])
-    begin = time.monotonic()
-    rate.startFor(5 * SECOND)
-    rate.waitUntilFinished()
-    assert rate.getCaptureDuration() == 5 * SECOND
-    assert time.monotonic() - begin < 5.0
+    rate.startFor(60 * SECOND)
+    # A real-time stream would need a minute; virtual time needs a few seconds.
+    assert rate.waitUntilFinished(timeout=30_000)
+    assert rate.getCaptureDuration() == 60 * SECOND
 
 
 def test_seeded_streams_are_reproducible(make_tagger):
@@ -129,12 +128,10 @@ def test_unplugged_tagger_raises_on_every_call(tagger):
 def test_scan_and_models():
     serials = TT.scanTimeTagger()
     assert "SIM-ULTRA8-0001" in serials and "SIM-TT20-0001" in serials
-    assert TT.createTimeTagger  # noqa: B018
     models = {}
     for serial in serials:
-        tagger = TT.createTimeTagger(serial)
-        models[serial] = (tagger.getModel(), len(tagger.getChannelList(TT.ChannelEdge.Rising)))
-        TT.freeTimeTagger(tagger)
+        with TT.createTimeTagger(serial) as tagger:
+            models[serial] = (tagger.getModel(), len(tagger.getChannelList(TT.ChannelEdge.Rising)))
     assert models["SIM-TT20-0001"] == ("Time Tagger 20", 8)
     assert models["SIM-ULTRA8-0001"] == ("Time Tagger Ultra", 8)
     assert models["SIM-ULTRA18-0001"] == ("Time Tagger Ultra", 18)

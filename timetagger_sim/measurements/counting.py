@@ -65,7 +65,7 @@ class Countrate(IteratorBase):
 
 
 class CounterData:
-    """Bins a ``Counter`` completed since the previous ``getDataObject`` call, each delivered once."""
+    """A snapshot of the bins of a ``Counter`` buffer (see ``Counter.getDataObject``)."""
 
     def __init__(self, channels: np.ndarray, binwidth: int, counts: np.ndarray, starts: np.ndarray,
                  indices: np.ndarray, totals: np.ndarray, dropped_bins: int) -> None:
@@ -84,7 +84,7 @@ class CounterData:
 
     @property
     def dropped_bins(self) -> int:
-        """Bins completed since the previous call that no longer fitted in the buffer."""
+        """Bins overwritten in the buffer before a ``getDataObject(remove=True)`` took them."""
         return self._dropped_bins
 
     @property
@@ -127,7 +127,8 @@ class CounterData:
 class Counter(IteratorBase):
     """Counts per channel in consecutive bins of ``binwidth`` ps; a rolling buffer of ``n_values``.
 
-    Bins are laid on the capture time, so ``stop``/``start`` pauses without cutting a bin.
+    A bin enters the buffer once its integration time is over. Bins are laid on the capture
+    time, so ``stop``/``start`` pauses without cutting a bin.
     """
 
     def __init__(self, tagger: TimeTaggerBase, channels: list[int], binwidth: int = 1_000_000_000,
@@ -147,9 +148,10 @@ class Counter(IteratorBase):
         self._ring = np.zeros((n_ch, self._n_values), np.int32)
         self._ring_start = np.zeros(self._n_values, np.int64)
         self._completed = 0                     # bins completed since clear
+        self._valid = 0                         # bins in the buffer (not overwritten or removed)
+        self._dropped = 0                       # bins overwritten since the last removal
         self._partial = np.zeros(n_ch, np.int64)
         self._totals = np.zeros(n_ch, np.uint64)
-        self._delivered = 0                     # bins handed out by getDataObject
         self._pending_start = None
 
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
@@ -176,38 +178,37 @@ class Counter(IteratorBase):
 
     def _push_bins(self, bins: np.ndarray, starts: np.ndarray) -> None:
         n = self._n_values
-        k = self._completed + np.arange(bins.shape[1])
-        keep = slice(max(0, bins.shape[1] - n), None)
+        new = bins.shape[1]
+        k = self._completed + np.arange(new)
+        keep = slice(max(0, new - n), None)
         self._ring[:, k[keep] % n] = bins[:, keep]
         self._ring_start[k[keep] % n] = starts[keep]
-        self._completed += bins.shape[1]
+        self._completed += new
+        self._dropped += max(0, self._valid + new - n)
+        self._valid = min(n, self._valid + new)
 
-    def _rolled(self) -> tuple[np.ndarray, int]:
-        """The ring ordered oldest to newest and how many of its columns hold completed bins."""
-        n = self._n_values
-        filled = min(self._completed, n)
-        shift = self._completed % n
-        return np.roll(self._ring, -shift, axis=1), filled
+    def _rolled(self, array: np.ndarray) -> np.ndarray:
+        """``array`` (last axis: the ring) ordered oldest to newest."""
+        return np.roll(array, -(self._completed % self._n_values), axis=-1)
+
+    def _valid_mask(self, rolling: bool) -> np.ndarray:
+        """True for buffer positions holding a bin (the newest ``_valid`` ones)."""
+        mask = np.zeros(self._n_values, bool)
+        mask[self._n_values - self._valid:] = True
+        return mask if rolling else np.roll(mask, self._completed % self._n_values)
 
     def getData(self, rolling: bool = True) -> np.ndarray:
         """Counts, channels x n_values (int32); with ``rolling`` the newest completed bin is last."""
         with self._engine.lock:
-            if not rolling:
-                return self._ring.copy()
-            data, _ = self._rolled()
+            data = self._rolled(self._ring) if rolling else self._ring.copy()
+            data[:, ~self._valid_mask(rolling)] = 0
             return data
 
     def getDataNormalized(self, rolling: bool = True) -> np.ndarray:
-        """Rates in Hz, channels x n_values (float64); NaN where no completed bin exists yet."""
+        """Rates in Hz, channels x n_values (float64); NaN where the buffer holds no bin."""
         with self._engine.lock:
-            n = self._n_values
             rates = self.getData(rolling) / (self._binwidth * 1e-12)
-            filled = min(self._completed, n)
-            if rolling:
-                rates[:, : n - filled] = np.nan
-            else:
-                missing = np.arange(n) >= filled if self._completed < n else np.zeros(n, bool)
-                rates[:, missing] = np.nan
+            rates[:, ~self._valid_mask(rolling)] = np.nan
             return rates
 
     def getDataTotalCounts(self) -> np.ndarray:
@@ -220,24 +221,22 @@ class Counter(IteratorBase):
         return np.arange(self._n_values, dtype=np.int64) * self._binwidth
 
     def getDataObject(self, remove: bool = False) -> CounterData:
-        """The bins completed since the last call, each exactly once (older than n_values: dropped).
+        """A snapshot of the bins in the buffer, oldest first.
 
-        With ``remove`` the returned bins are also removed from what ``getData`` shows.
+        With ``remove`` the returned bins leave the buffer, so successive calls deliver every
+        bin exactly once; ``dropped_bins`` counts those overwritten before being removed.
         """
         with self._engine.lock:
-            new = self._completed - self._delivered
-            available = min(new, self._n_values)
-            dropped = new - available
-            data, filled = self._rolled()
-            starts = np.roll(self._ring_start, -(self._completed % self._n_values))
-            cols = slice(self._n_values - available, None)
-            result = CounterData(self._channel_array.copy(), self._binwidth, data[:, cols].copy(),
-                                 starts[cols].copy(),
-                                 np.arange(self._completed - available, self._completed, dtype=np.int64),
-                                 self._totals.copy(), dropped)
-            self._delivered = self._completed
+            valid = self._valid
+            cols = slice(self._n_values - valid, None)
+            result = CounterData(self._channel_array.copy(), self._binwidth,
+                                 self._rolled(self._ring)[:, cols].copy(),
+                                 self._rolled(self._ring_start)[cols].copy(),
+                                 np.arange(self._completed - valid, self._completed, dtype=np.int64),
+                                 self._totals.copy(), self._dropped)
             if remove:
-                self._ring[:] = 0
+                self._valid = 0
+                self._dropped = 0
             return result
 
     def _parameters(self) -> dict:
