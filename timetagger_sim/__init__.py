@@ -24,7 +24,7 @@ Deliberate differences are noted in the docstring of each class concerned.
 """
 from . import Experimental
 from .constants import *  # noqa: F401,F403  (enums, CHANNEL_UNUSED and the flat enum aliases)
-from .constants import CHANNEL_UNUSED, _flat_aliases
+from .constants import CHANNEL_UNUSED
 from .iterator import IteratorBase
 from .measurements.correlation import Correlation, Histogram
 from .measurements.counting import Counter, CounterData, Countrate
@@ -40,4 +40,3 @@ from .tagger import (TimeTagger, TimeTaggerBase, createTimeTagger, freeTimeTagge
                      scanTimeTagger)
 from .virtual_channels import DelayedChannel, DelayedChannels
 
-globals().update(_flat_aliases())

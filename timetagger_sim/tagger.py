@@ -105,6 +105,7 @@ class TimeTaggerBase:
         return self.waitForFence(self.getFence(), timeout)
 
     def isUnusedChannel(self, channel: int) -> bool:
+        """True if ``channel`` is the CHANNEL_UNUSED marker."""
         return channel == CHANNEL_UNUSED
 
     def getInvertedChannel(self, channel: int) -> int:
@@ -154,22 +155,27 @@ class TimeTagger(TimeTaggerBase):
 
     # -- identity -----------------------------------------------------------------------------
     def getSerial(self) -> str:
+        """The serial number (its prefix selects the simulated model)."""
         self._check_alive()
         return self._serial
 
     def getModel(self) -> str:
+        """The model name, e.g. 'Time Tagger Ultra'."""
         self._check_alive()
         return self._model.name
 
     def getFirmwareVersion(self) -> str:
+        """The (simulated) firmware version string."""
         self._check_alive()
         return self._model.firmware
 
     def getPcbVersion(self) -> str:
+        """The PCB version; 'SIM' for the simulator."""
         self._check_alive()
         return "SIM"
 
     def getPsPerClock(self) -> int:
+        """The internal clock period in ps (6000 on a Time Tagger 20, 2000 on an Ultra)."""
         self._check_alive()
         return self._model.ps_per_clock
 
@@ -194,6 +200,7 @@ class TimeTagger(TimeTaggerBase):
                 (self._inputs.settings.test_signal.add if enabled else self._inputs.settings.test_signal.discard)(c)
 
     def getTestSignal(self, channel: int) -> bool:
+        """True if the test signal is connected to the input of ``channel``."""
         self._check_alive()
         return abs(self._check_physical(channel)) in self._inputs.settings.test_signal
 
@@ -207,14 +214,17 @@ class TimeTagger(TimeTaggerBase):
             self._inputs.settings.test_signal_divider = value
 
     def getTestSignalDivider(self) -> int:
+        """The test signal divider (frequency = base clock / divider)."""
         self._check_alive()
         return self._inputs.settings.test_signal_divider
 
     def setTestSignalSource(self, source: TestSignalSource) -> None:
+        """Select the test signal source (the simulator's signal is the same for both)."""
         self._check_alive()
         self._test_signal_source = TestSignalSource(source)
 
     def getTestSignalSource(self) -> TestSignalSource:
+        """The selected test signal source."""
         self._check_alive()
         return getattr(self, "_test_signal_source", TestSignalSource.Digital)
 
@@ -229,10 +239,12 @@ class TimeTagger(TimeTaggerBase):
             self._inputs.settings.trigger_level[n] = float(voltage)
 
     def getTriggerLevel(self, channel: int) -> float:
+        """The comparator threshold of the input of ``channel`` (V), 0.5 V by default."""
         self._check_alive()
         return self._inputs.settings.trigger_level.get(abs(self._check_physical(channel)), 0.5)
 
     def getTriggerLevelRange(self, channel: int) -> list[float]:
+        """[minimum, maximum] trigger level of the model (V)."""
         self._check_physical(channel)
         return list(self._model.trigger_range_v)
 
@@ -246,6 +258,7 @@ class TimeTagger(TimeTaggerBase):
             self._inputs.settings.input_delay[ch] = value
 
     def getInputDelay(self, channel: int) -> int:
+        """The input delay of ``channel`` (ps)."""
         self._check_alive()
         return self._inputs.settings.input_delay.get(self._check_physical(channel), 0)
 
@@ -266,10 +279,12 @@ class TimeTagger(TimeTaggerBase):
         return value
 
     def getDeadtime(self, channel: int) -> int:
+        """The dead time of ``channel`` (ps); the model's minimum by default."""
         self._check_alive()
         return self._inputs.settings.deadtime.get(self._check_physical(channel), self._model.deadtime_min_ps)
 
     def getDeadtimeRange(self, channel: int) -> list[int]:
+        """[minimum, maximum] dead time of the model (ps)."""
         self._check_physical(channel)
         return [self._model.deadtime_min_ps, self._model.deadtime_max_ps]
 
@@ -284,6 +299,7 @@ class TimeTagger(TimeTaggerBase):
             self._inputs.settings.event_divider[ch] = value
 
     def getEventDivider(self, channel: int) -> int:
+        """The event divider of ``channel`` (1: every tag)."""
         self._check_alive()
         return self._inputs.settings.event_divider.get(self._check_physical(channel), 1)
 
@@ -301,6 +317,7 @@ class TimeTagger(TimeTaggerBase):
             self._settings_changed()
 
     def clearConditionalFilter(self) -> None:
+        """Switch the conditional filter off."""
         self._check_alive()
         with self._engine.lock:
             self._inputs.settings.filter_triggers = []
@@ -308,9 +325,11 @@ class TimeTagger(TimeTaggerBase):
             self._settings_changed()
 
     def getConditionalFilterTrigger(self) -> list[int]:
+        """The trigger channels of the conditional filter."""
         return list(self._inputs.settings.filter_triggers)
 
     def getConditionalFilterFiltered(self) -> list[int]:
+        """The filtered channels of the conditional filter."""
         return list(self._inputs.settings.filter_filtered)
 
     # -- overflows ----------------------------------------------------------------------------
@@ -320,11 +339,13 @@ class TimeTagger(TimeTaggerBase):
         return self._inputs.overflows
 
     def clearOverflows(self) -> None:
+        """Reset the overflow counter."""
         self._check_alive()
         with self._engine.lock:
             self._inputs.overflows = 0
 
     def getOverflowsAndClear(self) -> int:
+        """The overflow counter, reset in the same step."""
         self._check_alive()
         with self._engine.lock:
             value, self._inputs.overflows = self._inputs.overflows, 0
