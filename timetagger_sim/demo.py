@@ -33,6 +33,7 @@ def summarise_g2(index: np.ndarray, g2: np.ndarray) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the demonstration with command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="capture duration (s)")
     parser.add_argument("--virtual-time", action="store_true", help="run faster than real time")

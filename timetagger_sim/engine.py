@@ -57,11 +57,13 @@ class Engine:
 
     # -- registration -------------------------------------------------------------------------
     def register(self, iterator: IteratorBase) -> None:
+        """Attach an iterator to the stream (held weakly)."""
         with self.lock:
             self._iterators.append(weakref.ref(iterator))
             self.changed.notify_all()
 
     def unregister(self, iterator: IteratorBase) -> None:
+        """Detach an iterator from the stream."""
         with self.lock:
             self._iterators = [r for r in self._iterators if r() not in (None, iterator)]
             self.changed.notify_all()

@@ -42,6 +42,7 @@ class InputSettings:
         self.test_signal_divider = self.test_signal_divider or self.model.test_signal_divider
 
     def test_signal_period_ps(self) -> int:
+        """The period of the test signal with the current divider (ps)."""
         return int(round(self.test_signal_divider / self.model.test_signal_base_hz * 1e12))
 
 

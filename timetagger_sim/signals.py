@@ -157,6 +157,7 @@ class _ChannelTransform(SignalNode, IteratorBase):
         self._register()
 
     def getChannel(self) -> int:
+        """The channel the output appears on."""
         return self._channel
 
     def _simulate(self, a0: int, a1: int, signals: dict[int, np.ndarray]) -> None:
@@ -223,12 +224,15 @@ class SimSignalSplitter(SignalNode, IteratorBase):
         self._register()
 
     def getLeftChannel(self) -> int:
+        """The channel receiving a pulse with probability ``ratio``."""
         return self._left
 
     def getRightChannel(self) -> int:
+        """The channel receiving the other pulses."""
         return self._right
 
     def getChannels(self) -> list[int]:
+        """[left channel, right channel]."""
         return [self._left, self._right]
 
     def _simulate(self, a0: int, a1: int, signals: dict[int, np.ndarray]) -> None:
@@ -258,6 +262,7 @@ class SimDetector(SignalNode):
         tagger._live_engine().register(self)
 
     def getChannel(self) -> int:
+        """The channel the output appears on."""
         return self._channel
 
     def _simulate(self, a0: int, a1: int, signals: dict[int, np.ndarray]) -> None:

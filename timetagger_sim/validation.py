@@ -17,6 +17,7 @@ def integer(name: str, value: object) -> int:
 
 
 def positive_int(name: str, value: object, unit: str = "") -> int:
+    """An integer > 0."""
     number = integer(name, value)
     if number <= 0:
         raise ValueError(f"{name} must be a positive integer{' (' + unit + ')' if unit else ''}, got {number}")
@@ -24,6 +25,7 @@ def positive_int(name: str, value: object, unit: str = "") -> int:
 
 
 def in_range(name: str, value: object, low: float, high: float, unit: str = "") -> float:
+    """A real number within [low, high]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     if not low <= float(value) <= high:

@@ -93,6 +93,7 @@ class CounterData:
         return False
 
     def getChannels(self) -> np.ndarray:
+        """The channels of the rows of the data (int32)."""
         return self._channels.copy()
 
     def getData(self) -> np.ndarray:
