@@ -141,11 +141,18 @@ class Engine:
         ts, ch = self._produce_physical(t0, t1, needed)
         for it in iterators:
             if it._is_virtual_channel:
-                new_ts, new_ch = it._transform(ts, ch, t0, t1)
+                try:
+                    new_ts, new_ch = it._transform(ts, ch, t0, t1)
+                except Exception as exc:  # one broken iterator must not stop the stream
+                    it._fail(exc)
+                    continue
                 ts, ch = merge_streams(ts, ch, new_ts, new_ch)
         for it in iterators:
             if it._running:
-                it._feed(ts, ch, t0, t1)
+                try:
+                    it._feed(ts, ch, t0, t1)
+                except Exception as exc:
+                    it._fail(exc)
 
     # -- waiting ------------------------------------------------------------------------------
     def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:

@@ -38,6 +38,7 @@ class IteratorBase:
         self._finished = threading.Event()
         self._finished.set()
         self._attached = True
+        self._failure: Exception | None = None
 
     def _register(self) -> None:
         """Attach to the stream; subclasses call this at the end of ``__init__``."""
@@ -83,6 +84,11 @@ class IteratorBase:
             self._stop_at = None
             self._finished.set()
 
+    def _fail(self, exc: Exception) -> None:
+        """Stop this iterator after an internal error; the stream goes on for the others."""
+        self._failure = exc
+        self._detach()
+
     def _detach(self) -> None:
         self._running = False
         self._attached = False
@@ -90,6 +96,9 @@ class IteratorBase:
 
     def _check_attached(self) -> None:
         self._tagger._check_alive()
+        if self._failure is not None:
+            raise RuntimeError(f"This {type(self).__name__} stopped after an internal error: "
+                               f"{type(self._failure).__name__}: {self._failure}")
         if not self._attached:
             raise RuntimeError(f"This {type(self).__name__} was detached from its Time Tagger.")
 
@@ -152,6 +161,8 @@ class IteratorBase:
         failure = self._engine.failure
         if failure is not None:
             raise RuntimeError(f"The simulated Time Tagger stopped streaming: {failure}") from failure
+        if self._failure is not None:
+            self._check_attached()
         return done
 
     def getConfiguration(self) -> str:

@@ -163,3 +163,20 @@ def test_bad_input_names_the_value_and_the_allowed_range(tagger, make, message):
 def test_unknown_serial_lists_the_available_ones():
     with pytest.raises(RuntimeError, match="SIM-ULTRA8-0001"):
         TT.createTimeTagger("1234ABC")
+
+
+def test_a_failing_measurement_stops_alone_and_the_stream_goes_on(tagger):
+    tagger.setTestSignal(1, True)
+    broken = TT.Countrate(tagger, [1])
+    healthy = TT.Countrate(tagger, [1])
+
+    def explode(*args):
+        raise ZeroDivisionError("simulated defect")
+
+    broken._process = explode
+    healthy.startFor(10 * MS)
+    assert healthy.waitUntilFinished()
+    assert healthy.getCountsTotal()[0] == pytest.approx(8000, abs=1)
+    assert not broken.isRunning()
+    with pytest.raises(RuntimeError, match="internal error: ZeroDivisionError: simulated defect"):
+        broken.start()
