@@ -147,3 +147,23 @@ def test_another_host_and_restart(deployment):
     assert list(db.get_device_property("timetagger/lab1/correlation", "binwidth")["binwidth"]) == ["10"]
     kept = db.get_device_attribute_property("timetagger/lab1/tagger", "trigger_levels")
     assert float(kept["trigger_levels"]["__value"][2]) == pytest.approx(0.25)
+
+
+def test_up_serves_until_sigterm(state_dir):
+    """``up`` keeps everything running and stops it in order on SIGTERM (as on Ctrl-C)."""
+    process = subprocess.Popen([sys.executable, str(DEPLOY / "production_db.py"), "up",
+                                "--state-dir", str(state_dir), "--mysql-port", "0",
+                                "--tango-port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("Serving"):
+                break
+        host = next(line.split("=", 1)[1] for line in lines if line.startswith("TANGO_HOST="))
+        assert tango.DeviceProxy(f"tango://{host}/timetagger/lab2/tagger").serial == "SIM-TT20-0001"
+    finally:
+        process.terminate()
+        rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 0 and rest.strip().endswith("stopped")
+    assert not _port_open(int(host.rsplit(":", 1)[1]))
