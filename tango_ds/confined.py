@@ -79,7 +79,11 @@ def _unwrap(value: Any) -> Any:
 def confine(create: Callable[[], Any]) -> tuple[Any, Callable[[], None]]:
     """(stand-in for ``create()`` made on its own thread, function that closes both)."""
     owner = _Owner()
-    target = owner.run(create)
+    try:
+        target = owner.run(create)
+    except BaseException:
+        owner.shutdown()  # no thread left behind when e.g. the remote cannot be reached
+        raise
 
     def close() -> None:
         try:

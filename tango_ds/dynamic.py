@@ -1,7 +1,7 @@
 """CreateMeasurement / DeleteMeasurement: add and remove devices in a running server.
 
 A new device is written to the Tango database (its properties first, so it starts
-with them) and created in this process with ``Util.create_device``; deleting uses
+with them; they are removed again if the device cannot be created) and created in this process with ``Util.create_device``; deleting uses
 ``Util.delete_device``, which also removes it from the database.  Both therefore
 survive a restart of the server.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import tango
 
 from . import errors, memorize, registry
-from .params import DependencyPending, ParamError, to_library
+from .params import DependencyPending, ParamError, to_library, to_property
 from .specs import BY_NAME, COMMON_PROPERTIES, MEASUREMENT_PROPERTIES, ClassSpec
 
 _DEVICE_NAME = re.compile(r"^[\w.\-]+/[\w.\-]+/[\w.\-]+$")
@@ -94,9 +94,17 @@ def create(tagger_device: Any, text: str) -> str:
     if registry.find(name) is not None or _registered(db, name):
         errors.fail(errors.INVALID_VALUE, f"name = {name!r} is not allowed: a device of that "
                     "name exists already (DeleteMeasurement removes it)")
-    values = {"Tagger": tagger_device.get_name(), **props, **params}
-    db.put_device_property(name, {k: _db_value(v) for k, v in values.items()})
-    tango.Util.instance().create_device(spec.name, name)
+    values = {"Tagger": _db_value(tagger_device.get_name()),
+              **{k: _db_value(v) for k, v in props.items()},
+              **{k: to_property(spec.param(k), v) for k, v in params.items()}}
+    db.put_device_property(name, values)
+    try:
+        tango.Util.instance().create_device(spec.name, name)
+    except tango.DevFailed as exc:
+        # leave no orphan properties: a later device of that name would inherit them
+        db.delete_device_property(name, list(values))
+        errors.fail(errors.INVALID_VALUE, f"CreateMeasurement could not create {name!r}: "
+                    f"{exc.args[0].desc.strip()}")
     return name
 
 

@@ -23,8 +23,9 @@ import tango
 from tango.server import Device, attribute, command
 
 from . import errors, memorize, registry
-from .params import DependencyPending, ParamError, to_library, to_tango
+from .params import DependencyPending, ParamError, to_library, to_property, to_tango
 from .specs import ClassSpec, Data
+from .stopped_data import StoppedData
 
 #: Period of the worker of virtual-channel devices (dependency checks only).
 _VIRTUAL_PERIOD_S = 0.2
@@ -179,8 +180,7 @@ class IteratorDevice(Device):
             self._values = values
             self._install(obj, deps)
             self._after_build(False)
-        shown = to_tango(param, raw)
-        memorize.store_property(self, name, shown if isinstance(shown, list) else [raw])
+        memorize.store_property(self, name, to_property(param, raw))
 
     def _read_param(self, name: str) -> Any:
         return to_tango(self.spec.param(name), self._values[name])
@@ -296,25 +296,25 @@ class MeasurementDevice(IteratorDevice):
         self._want_running = bool(self.AutoStart)
         self._was_running = False
         self._ready_counter = 0
-        self._cache: dict[str, Any] = {}
+        self._cache = StoppedData()
 
     def _install(self, obj: Any, deps: dict[str, int]) -> None:
         self._cache.clear()
         super()._install(obj, deps)
 
     def _read_data(self, data: Data) -> Any:
-        """As the base, but a stopped measurement's data is read from the library once.
-
-        Stopped data only changes through this device (Start, Clear, parameter writes),
-        and each of those empties the cache; while running every read is fresh.
-        """
-        cached = self._cache.get(data.name)
-        if cached is not None and not self._running():
-            return cached
-        value = super()._read_data(data)
-        if self._obj is not None and not self._running():
-            self._cache[data.name] = value
-        return value
+        """As the base, but a stopped measurement's data is read from the library once
+        (see :mod:`tango_ds.stopped_data`); while running every read is fresh."""
+        fetch = super()._read_data
+        with self._lock:  # Start/Clear/rebuilds empty the cache under this lock
+            if self._obj is None:
+                return fetch(data)  # reports why there is no data
+            try:
+                running = self._running()
+            except Exception as exc:  # noqa: BLE001 - report and go to FAULT
+                self._fault = self._backend_failure(exc)
+                errors.fail(errors.BACKEND_FAILURE, self._fault)
+            return self._cache.read(data.name, lambda: running, lambda: fetch(data))
 
     def _event_data(self) -> tuple[Data, ...]:
         return tuple(d for d in self.spec.data if d.events)
@@ -357,6 +357,8 @@ class MeasurementDevice(IteratorDevice):
     def _call(self, method: str, *args: Any) -> None:
         self._cache.clear()
         with self._lock:
+            if self._deps and self._dependencies_changed():
+                self._rebuild_or_report()  # e.g. the tagger was re-initialised just now
             if self._obj is None:
                 errors.fail(errors.NOT_READY, f"{method} is not possible now: {self.dev_status()}")
             try:

@@ -47,6 +47,13 @@ def restore(device: tango.server.Device, attribute: str) -> list[str] | None:
     return [] if values == ["[]"] else values
 
 
+def forget(device: tango.server.Device, attributes: Sequence[str]) -> None:
+    """Drop the memorized values of ``attributes`` (after a reset, defaults are the truth)."""
+    db = database()
+    if db is not None:
+        db.delete_device_attribute_property(device.get_name(), {a: [PROPERTY] for a in attributes})
+
+
 def store_property(device: tango.server.Device, name: str, values: Sequence[Any]) -> None:
     """Write device property ``name`` (used by parameter attributes: the property is their memory)."""
     db = database()

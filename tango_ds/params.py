@@ -61,9 +61,14 @@ def _number(param: Param, raw: Any) -> int | float:
 
 
 def _enum(param: Param, raw: Any) -> str:
+    """The member label for a label (any case) or its value (an integer or digit string:
+    Tango writes enum attributes as integers, and older servers stored them as "1")."""
     labels = ENUMS[param.enum or ""]
-    if isinstance(raw, numbers.Integral) and 0 <= int(raw) < len(labels):
-        return labels[int(raw)]
+    text = str(raw).strip()
+    if isinstance(raw, numbers.Integral) or text.isdigit():
+        if 0 <= int(text) < len(labels):
+            return labels[int(text)]
+        raise ParamError(describe(param, raw))
     for label in labels:
         if str(raw).strip().lower() == label.lower():
             return label
@@ -88,6 +93,18 @@ def to_library(param: Param, raw: Any, resolve: ChannelResolver, library: Any) -
     if param.kind == "enum":
         return getattr(library, param.enum or "")[_enum(param, raw)]
     return _number(param, raw)
+
+
+def to_property(param: Param, raw: Any) -> list[str]:
+    """The device-property text of a value (what the memory of a parameter stores).
+
+    Enums are stored by label, so the property reads the same in Jive and is valid
+    whatever the client wrote (label or value).
+    """
+    if param.kind == "enum":
+        return [_enum(param, raw)]
+    shown = to_tango(param, raw)
+    return [str(item) for item in shown] if isinstance(shown, list) else [str(raw)]
 
 
 def to_tango(param: Param, raw: Any) -> Any:

@@ -44,11 +44,15 @@ def _import_sim() -> ModuleType:
     return importlib.import_module("timetagger_sim")
 
 
-def _rpc(host: str, port: int) -> Provider:
-    """A remote library; the key comes from $TIMETAGGER_RPC_KEY when the server wants one."""
+def _rpc(host: str, port: int, timeout: float) -> Provider:
+    """A remote library; the key comes from $TIMETAGGER_RPC_KEY when the server wants one.
+
+    Every call (connecting included) fails after ``timeout`` seconds, so a hung remote
+    server gives the device a FAULT instead of freezing it.
+    """
     from rpc_bridge import client  # imported lazily: only this backend needs it
 
-    module, close = confine(lambda: client.createProxy(host=host, port=port))
+    module, close = confine(lambda: client.createProxy(host=host, port=port, timeout=timeout))
     return Provider(module, f"rpc://{host}:{port}", close)
 
 
@@ -60,8 +64,11 @@ def _hardware_found(module: Any) -> bool:
         return False
 
 
-def open_provider(backend: str) -> Provider:
-    """Return the provider named by ``backend`` (see :data:`BACKENDS_ALLOWED`)."""
+def open_provider(backend: str, timeout: float = 10.0) -> Provider:
+    """Return the provider named by ``backend`` (see :data:`BACKENDS_ALLOWED`).
+
+    ``timeout`` (s) bounds each call of a remote (``rpc://``) provider.
+    """
     value = (backend or "auto").strip()
     key = value.lower()
     if key == "sim":
@@ -82,5 +89,5 @@ def open_provider(backend: str) -> Provider:
         return Provider(_import_sim(), "sim (auto: no hardware found)")
     match = _RPC.match(value)
     if match and 0 < int(match["port"]) < 65536:
-        return _rpc(match["host"], int(match["port"]))
+        return _rpc(match["host"], int(match["port"]), timeout)
     raise BackendError(f"Backend = {value!r} is not allowed: use {BACKENDS_ALLOWED}")

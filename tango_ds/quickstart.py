@@ -167,8 +167,12 @@ class Quickstart:
         return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point of ``timetagger-quickstart``."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point of ``timetagger-quickstart``.
+
+    Returns (and, run as a module, exits with) 0 after Ctrl-C, 1 when the device server
+    died on its own, so supervisors and scripts see the failure.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=10000,
                         help="database port (default 10000; a free one if taken; 0: any)")
@@ -192,11 +196,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         while quick.server.poll() is None:
             time.sleep(0.5)
         print(f"device server exited with code {quick.server.returncode}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        pass
+        return 0
     finally:
         quick.stop()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,8 +18,9 @@ Each step creates one ``Experimental`` signal object of the library on the tagge
   (``"@id.left"`` / ``"@id.right"`` for a ``SimSignalSplitter``).
 * ``connect``: cable the step's output into this physical input (``simConnect``),
   so trigger level, jitter, dead time and input delay apply as on real hardware.
-* ``delay``: with ``connect``, the extra cable delay of that input in ps (applied
-  as the input's delay, like a longer cable).
+* ``delay``: with ``connect``, the propagation delay of that cable in ps.  It is part
+  of the signal path (``simConnect``'s cable delay), not an input setting: the
+  user's ``input_delays`` start at 0 and ``Reset`` keeps the cable as it is.
 
 Two detectors fed by the same source, as above, give a photon-pair source: the
 correlation of inputs 2 and 3 peaks at ``delay``.
@@ -85,9 +86,8 @@ def apply(library: Any, tagger: Any, text: str) -> list[Any]:
         try:
             obj = getattr(library.Experimental, step["class"])(tagger, **kwargs)
             if "connect" in step:
-                tagger.simConnect(_output(obj, "", where), int(step["connect"]))
-                if "delay" in step:
-                    tagger.setInputDelay(int(step["connect"]), int(step["delay"]))
+                tagger.simConnect(_output(obj, "", where), int(step["connect"]),
+                                  int(step.get("delay", 0)))
         except SimSignalsError:
             raise
         except AttributeError as exc:

@@ -172,12 +172,11 @@ CHANNELS = Param("channels", "channels", "Channels (numbers or virtual-channel d
 
 
 # --------------------------------------------------------------------------- data
-def _histogram_data(dtype: str = "int32") -> tuple[Data, ...]:
+def _histogram_data(index_doc: str) -> tuple[Data, ...]:
     return (
-        Data("data", "getData", dtype, "spectrum", "Counts", "Histogram counts per bin.",
+        Data("data", "getData", "int32", "spectrum", "Counts", "Histogram counts per bin.",
              unit="counts", format="%d", events=True),
-        Data("index", "getIndex", "int64", "spectrum", "Time", "Bin start times (x axis of data).",
-             unit="ps", format="%d"),
+        Data("index", "getIndex", "int64", "spectrum", "Time", index_doc, unit="ps", format="%d"),
     )
 
 
@@ -217,7 +216,7 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
         (_channel("channel_1", "Channel on which (stop) clicks are received."),
          _channel("channel_2", "Channel on which reference (start) clicks are received.", True),
          _binwidth(), _count("n_bins", "Number of histogram bins.")),
-        _histogram_data() + (
+        _histogram_data("Bin centres, symmetric around zero delay (x axis of data).") + (
             Data("data_normalized", "getDataNormalized", "float64", "spectrum", "g2",
                  "Histogram normalised to uncorrelated signals (~1 far from a peak).",
                  format="%.4f", events=True),),
@@ -228,7 +227,7 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
         (_channel("click_channel", "Channel on which clicks are received."),
          _channel("start_channel", "Channel on which start clicks are received.", True),
          _binwidth(), _count("n_bins", "Number of histogram bins.")),
-        _histogram_data(),
+        _histogram_data("Bin start times (x axis of data)."),
     ),
     ClassSpec(
         "StartStop", "measurement",
@@ -393,6 +392,12 @@ TAGGER_PROPERTIES: tuple[TaggerProperty, ...] = (
                    "File with the RPC shared secret (empty: $TIMETAGGER_RPC_KEY, if set)."),
     TaggerProperty("RpcTlsCert", "str", "", "TLS certificate file of the RPC bridge (empty: no TLS)."),
     TaggerProperty("RpcTlsKey", "str", "", "TLS private key file of the RPC bridge."),
+    TaggerProperty("RpcTlsCa", "str", "",
+                   "CA file of the RPC bridge: clients must present a certificate signed by it "
+                   "(empty: no client certificate needed; needs RpcTlsCert)."),
+    TaggerProperty("RpcTimeout", "float", 10.0,
+                   "Seconds a Backend rpc://host:port call may take before the device goes to "
+                   "FAULT (a hung remote server does not freeze the device)."),
 )
 
 #: Device properties of every generated class: name -> (type, default, doc).

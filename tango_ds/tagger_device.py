@@ -24,6 +24,8 @@ from .rpc_host import RpcHost
 from .specs import CHANNEL_SETTINGS, TAGGER_PROPERTIES, ChannelSetting
 
 _WATCHDOG_S = 1.0
+#: Attributes whose values are memorized in the database (see tango_ds.memorize).
+MEMORIZED = ("test_signal_channels", *(s.attribute for s in CHANNEL_SETTINGS))
 _CHANNEL_ARRAY_TYPES = {"float64": tango.CmdArgType.DevVarDoubleArray,
                         "int64": tango.CmdArgType.DevVarLong64Array}
 
@@ -62,7 +64,7 @@ class TimeTaggerMeta(type(Device)):
     def __new__(mcs, name: str, bases: tuple, namespace: dict) -> type:
         if name == "TimeTagger":
             for prop in TAGGER_PROPERTIES:
-                kind = {"str": str, "int": int}[prop.dtype]
+                kind = {"str": str, "int": int, "float": float}[prop.dtype]
                 namespace[prop.name] = device_property(dtype=kind, default_value=prop.default,
                                                        doc=prop.doc)
             for setting in CHANNEL_SETTINGS:
@@ -96,8 +98,11 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         self._watchdog.start()
 
     def _open(self) -> None:
+        if not float(self.RpcTimeout) > 0:
+            return self._set_fault(f"RpcTimeout = {self.RpcTimeout!r} is not allowed: use a "
+                                   "number of seconds > 0, then run Init.")
         try:
-            self._provider = open_provider(self.Backend)
+            self._provider = open_provider(self.Backend, timeout=float(self.RpcTimeout))
         except BackendError as exc:
             return self._set_fault(f"{exc}. Fix the Backend property, then run Init.")
         except Exception as exc:  # noqa: BLE001 - e.g. RPC server unreachable
@@ -107,6 +112,7 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         try:
             self._tagger = library.createTimeTagger(self.Serial)
         except Exception as exc:  # noqa: BLE001
+            self._close_provider()  # e.g. the RPC connection: nothing holds it any more
             return self._set_fault(f"Serial = {self.Serial!r}: no Time Tagger could be opened "
                                    f"({exc}). Connect it or fix Serial, then run Init.")
         try:
@@ -117,10 +123,12 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         if self.RpcPort:
             try:
                 self._rpc = RpcHost(library, self._tagger, int(self.RpcPort), self.RpcAddress,
-                                    self.RpcKeyFile, self.RpcTlsCert, self.RpcTlsKey)
+                                    self.RpcKeyFile, self.RpcTlsCert, self.RpcTlsKey,
+                                    self.RpcTlsCa)
             except Exception as exc:  # noqa: BLE001
                 return self._set_fault(f"RpcPort = {self.RpcPort}: the RPC bridge could not "
-                                       f"start ({exc}). Use a free port or 0, then run Init.")
+                                       f"start ({exc}). Fix the Rpc properties (a free port, or "
+                                       "0 for off), then run Init.")
         self._restore_settings()
         self.generation += 1
         self.set_state(tango.DevState.ON)
@@ -160,8 +168,17 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
                 self._provider.module.freeTimeTagger(self._tagger)
             except Exception:  # noqa: BLE001 - an unplugged tagger cannot be freed cleanly
                 pass
-            self._provider.close()
         self._tagger = None
+        self._close_provider()
+
+    def _close_provider(self) -> None:
+        """Release the provider (for rpc:// the connection to the remote server)."""
+        provider, self._provider = self._provider, None
+        if provider is not None:
+            try:
+                provider.close()
+            except Exception:  # noqa: BLE001 - a dead remote cannot be closed cleanly
+                pass
 
     def _watch(self) -> None:
         """Detect a failed backend without any client asking (FAULT; Init reconnects)."""
@@ -230,9 +247,10 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         return np.asarray(self._channels(), dtype=np.int32)
 
     def _channels(self) -> list[int]:
+        tagger = self._live()
         library = self._provider.module
         return list(self._library_call(
-            lambda: self._live().getChannelList(library.ChannelEdge.Rising), "getChannelList"))
+            lambda: tagger.getChannelList(library.ChannelEdge.Rising), "getChannelList"))
 
     @attribute(dtype=np.int64, label="Overflows", format="%d",
                doc="Overflows since the last ClearOverflows (tags lost at too high rates).")
@@ -334,8 +352,12 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
     # ------------------------------------------------------------------ commands
     @command
     def Reset(self) -> None:
-        """Return all input settings to their power-on defaults (measurements stay)."""
+        """Return all input settings to their power-on defaults (measurements stay).
+
+        The memorized input settings are dropped too, so a restart keeps the defaults.
+        """
         self._library_call(lambda: self._live().reset(), "reset")
+        memorize.forget(self, MEMORIZED)
 
     @command
     def ClearOverflows(self) -> None:

@@ -58,3 +58,28 @@ def test_device_runs_and_publishes(server, cls, name):
 def test_image_shapes(server):
     assert server.get_device("all/timedifferences/1").data.shape == (3, 100)
     assert server.get_device("all/histogram2d/1").data.shape == (20, 30)
+
+
+@pytest.mark.parametrize("name, param, value, label", [
+    ("all/gated/1", "initial", 1, "Open"),
+    ("all/coincidence/1", "timestamp", 2, "First"),
+])
+def test_enum_parameter_write_survives_init(server, name, param, value, label):
+    proxy = server.get_device(name)
+    proxy.write_attribute(param, value)               # Tango writes enums as their value
+    proxy.Init()                                      # re-reads the property the write kept
+    assert proxy.state() == tango.DevState.ON, proxy.status()
+    assert proxy.read_attribute(param).value == value
+    assert label in proxy.get_attribute_config(param).enum_labels
+
+
+def test_set_max_counts_stops_after_the_rollovers(server):
+    proxy = server.get_device("all/timedifferences/1")
+    proxy.next_channel = "3"                          # steps through the 3 histograms
+    proxy.SetMaxCounts(4)
+    proxy.Clear()
+    proxy.Start()
+    wait_until(lambda: proxy.ready)
+    assert proxy.counts == 4                          # no rollover beyond the maximum
+    proxy.Stop()
+    assert proxy.counts == 4 and proxy.ready

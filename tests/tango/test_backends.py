@@ -6,7 +6,8 @@ import sys
 
 import pytest
 import tango
-from ds_helpers import context, wait_until
+from ds_helpers import context, established_to, silent_server, wait_until, write_pki
+from Pyro5.errors import CommunicationError
 from rpc_bridge.client import createProxy
 
 from tango_ds.quickstart import free_port, stop
@@ -54,12 +55,53 @@ def test_rpc_backend_drives_a_remote_tagger(host_server):
         assert rate.data[0] == pytest.approx(TEST_SIGNAL_HZ, rel=1e-2)
 
 
-def test_bad_backend_gives_fault():
-    with context({"TimeTagger": [("test/bad/tagger", {"Backend": "usb3"})]}) as ctx:
+def test_bad_backend_gives_fault_and_measurements_wait_in_init():
+    with context({"TimeTagger": [("test/bad/tagger", {"Backend": "usb3"})],
+                  "Countrate": [("test/bad/rate", {"channels": ["1"]})]}) as ctx:
         tagger = ctx.get_device("test/bad/tagger")
         assert tagger.state() == tango.DevState.FAULT
         assert "Backend = 'usb3' is not allowed" in tagger.status()
         assert "rpc://host:port" in tagger.status()
+        rate = ctx.get_device("test/bad/rate")
+        assert rate.state() == tango.DevState.INIT
+        assert "Waiting" in rate.status() and "test/bad/tagger" in rate.status()
+        with pytest.raises(tango.DevFailed, match="TimeTagger_NotReady|not available"):
+            rate.data
+
+
+def test_hung_remote_gives_fault_not_a_frozen_device():
+    with silent_server() as port:
+        with context({"TimeTagger": [("test/hung/tagger", {"Backend": f"rpc://127.0.0.1:{port}",
+                                                           "RpcTimeout": 0.5})]}) as ctx:
+            tagger = ctx.get_device("test/hung/tagger")
+            assert tagger.state() == tango.DevState.FAULT
+            assert f"rpc://127.0.0.1:{port}" in tagger.status() and "Init" in tagger.status()
+
+
+def test_failed_open_releases_the_rpc_connection(host_server):
+    _, port = host_server
+    before = established_to(port)
+    with context({"TimeTagger": [("test/noserial/tagger", {"Backend": f"rpc://127.0.0.1:{port}",
+                                                           "Serial": "NOPE"})]}) as ctx:
+        tagger = ctx.get_device("test/noserial/tagger")
+        assert tagger.state() == tango.DevState.FAULT and "'NOPE'" in tagger.status()
+        wait_until(lambda: established_to(port) <= before, timeout=5)
+
+
+def test_in_process_bridge_can_require_client_certificates(tmp_path):
+    pki = write_pki(tmp_path)
+    port = free_port()
+    tls = {"RpcTlsCert": f"{pki['server']}.crt", "RpcTlsKey": f"{pki['server']}.key",
+           "RpcTlsCa": f"{pki['ca']}.crt"}
+    with context({"TimeTagger": [("test/tls/tagger", {"Backend": "sim", "RpcPort": port,
+                                                      **tls})]}) as ctx:
+        tagger = ctx.get_device("test/tls/tagger")
+        assert tagger.state() == tango.DevState.ON, tagger.status()
+        with pytest.raises(CommunicationError):
+            createProxy("127.0.0.1", port, tls_ca=f"{pki['ca']}.crt", timeout=10)
+        with createProxy("127.0.0.1", port, tls_ca=f"{pki['ca']}.crt", timeout=10,
+                         tls_cert=f"{pki['client']}.crt", tls_key=f"{pki['client']}.key") as library:
+            assert library.createTimeTagger().getSerial() == tagger.serial
 
 
 def test_unplugged_tagger_faults_and_init_recovers(host_server):

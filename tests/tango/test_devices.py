@@ -49,7 +49,8 @@ def test_tagger_identity_and_inputs(server):
     assert tagger.serial == "SIM-ULTRA8-0001" and tagger.model == "Time Tagger Ultra"
     assert list(tagger.channel_list) == list(range(1, 9))
     assert list(tagger.test_signal_channels) == [1]
-    assert tagger.input_delays.dtype == np.int64 and tagger.input_delays[1] == PAIR_DELAY_PS
+    assert tagger.input_delays.dtype == np.int64
+    assert not tagger.input_delays.any()             # the pair's cable delay is no input setting
     assert len(tagger.trigger_levels) == 8 and tagger.trigger_levels.dtype == np.float64
 
 
@@ -74,6 +75,8 @@ def test_virtual_channel_number_is_virtual(server):
 
 def test_correlation_peak_at_pair_delay(server):
     corr = server.get_device("test/correlation/1")
+    tagger = server.get_device(TAGGER)
+    tagger.input_delays = np.zeros(8, dtype=np.int64)  # user settings: the cable stays as it is
     acquire(corr)
     data, index = corr.data, corr.index
     assert data.dtype == np.int32 and index.dtype == np.int64 and len(data) == 200
@@ -85,22 +88,25 @@ def test_correlation_peak_at_pair_delay(server):
 
 def test_counter_image_and_events_while_running(server):
     counter = server.get_device("test/counter/1")
-    received = []
-    ready = []
+    received, archived, ready = [], [], []
     ids = [counter.subscribe_event("data", tango.EventType.CHANGE_EVENT,
                                    lambda e: received.append(e.attr_value) if not e.err else None),
+           counter.subscribe_event("data_normalized", tango.EventType.ARCHIVE_EVENT,
+                                   lambda e: archived.append(e.attr_value) if not e.err else None),
            counter.subscribe_event("data", tango.EventType.DATA_READY_EVENT,
                                    lambda e: ready.append(e.ctr) if not e.err else None)]
     try:
         received.clear()
+        archived.clear()
         counter.Start()
         assert counter.state() == tango.DevState.RUNNING
-        wait_until(lambda: len(received) >= 3 and len(ready) >= 3)
+        wait_until(lambda: len(received) >= 3 and len(ready) >= 3 and len(archived) >= 3)
         counter.Stop()
     finally:
         for event_id in ids:
             counter.unsubscribe_event(event_id)
     assert received[-1].value.shape == (2, 50) and received[-1].value.dtype == np.int32
+    assert archived[-1].value.shape == (2, 50) and archived[-1].value.dtype == np.float64
     assert counter.data.shape == (2, 50)
     assert ready == sorted(ready)
 
@@ -179,3 +185,12 @@ def test_attributes_follow_the_spec_table(server):
     assert corr.get_attribute_config("data").data_format == tango.AttrDataFormat.SPECTRUM
     for param in spec.params:
         assert corr.get_attribute_config(param.name).writable == tango.AttrWriteType.READ_WRITE
+
+
+def test_init_brings_a_measurement_back_from_a_bad_property(server):
+    proxy = server.get_device("test/histogram/bad")
+    assert proxy.state() == tango.DevState.FAULT and "then run Init" in proxy.status()
+    proxy.binwidth = 100                      # the attribute write is kept in the property
+    proxy.Init()                              # re-reads the properties
+    assert proxy.state() == tango.DevState.ON, proxy.status()
+    assert proxy.binwidth == 100 and len(proxy.data) == 1000

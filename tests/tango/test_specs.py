@@ -9,8 +9,9 @@ import Swabian.TimeTagger as swabian
 
 import timetagger_sim
 from tango_ds import sim_signals, specs
-from tango_ds.params import ParamError, to_library
+from tango_ds.params import ParamError, to_library, to_property
 from tango_ds.providers import BackendError, open_provider
+from tango_ds.stopped_data import StoppedData
 
 
 def library_params(cls: type) -> list[str]:
@@ -76,5 +77,53 @@ def test_sim_signals_errors_name_the_step():
                               json.dumps([{"class": "SimDetector", "input_channel": "@nope"}]))
         with pytest.raises(sim_signals.SimSignalsError, match="not valid JSON"):
             sim_signals.apply(timetagger_sim, tagger, "[{")
+    finally:
+        timetagger_sim.freeTimeTagger(tagger)
+
+
+def test_enum_values_are_stored_as_labels_and_read_back_from_any_spelling():
+    timestamp = specs.BY_NAME["Coincidence"].param("timestamp")
+    first = timetagger_sim.CoincidenceTimestamp.First
+    assert to_property(timestamp, 2) == to_property(timestamp, "first") == ["First"]
+    for raw in (2, "2", " 2 ", "First", "first"):          # what clients and old servers wrote
+        assert to_library(timestamp, raw, int, timetagger_sim) == first
+    with pytest.raises(ParamError, match="timestamp = '7' is not allowed: use one of Last"):
+        to_library(timestamp, "7", int, timetagger_sim)
+    assert to_property(specs.BY_NAME["Countrate"].param("channels"), [1, "a/b/c"]) == ["1", "a/b/c"]
+
+
+@pytest.mark.parametrize("name", ["Correlation", "Histogram"])
+def test_index_documentation_matches_the_library(name):
+    tagger = timetagger_sim.createTimeTagger()
+    try:
+        index = getattr(timetagger_sim, name)(tagger, 1, 2, binwidth=10, n_bins=4).getIndex()
+    finally:
+        timetagger_sim.freeTimeTagger(tagger)
+    doc = next(d.doc for d in specs.BY_NAME[name].data if d.name == "index")
+    if index[0] == 0:
+        assert "start" in doc and "centre" not in doc
+    else:
+        assert list(index) == [-15, -5, 5, 15]                  # symmetric: bin centres
+        assert "centre" in doc and "start" not in doc
+
+
+def test_stopped_data_keeps_no_snapshot_taken_while_running():
+    """A StartFor that ends during a read must not leave that read's partial data cached."""
+    tagger = timetagger_sim.createTimeTagger()
+    try:
+        tagger.setTestSignal(1, True)
+        rate = timetagger_sim.Countrate(tagger, [1])           # running from creation
+        cache, reads = StoppedData(), []
+
+        def read_while_it_stops():
+            reads.append(rate.getCountsTotal().copy())
+            rate.stop()                                         # the acquisition ends mid-read
+            return reads[-1]
+
+        cache.read("counts_total", rate.isRunning, read_while_it_stops)
+        final = cache.read("counts_total", rate.isRunning, lambda: rate.getCountsTotal().copy())
+        assert len(reads) == 1 and final is not reads[0]        # read again once stopped
+        again = cache.read("counts_total", rate.isRunning, lambda: pytest.fail("not cached"))
+        assert again is final
     finally:
         timetagger_sim.freeTimeTagger(tagger)
