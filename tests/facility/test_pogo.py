@@ -12,7 +12,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 import tango
 from facility_helpers import ONE_OF_EACH, ROOT, wait_until
 
