@@ -17,6 +17,8 @@ import tango
 from tango import AttrWriteType
 from tango.server import Device, attribute, command, device_property
 
+from rpc_bridge.memory import keep_large_buffers_warm
+
 from . import dynamic, errors, memorize, registry, sim_signals
 from .factory import TANGO_TYPES
 from .providers import BackendError, Provider, open_provider
@@ -82,6 +84,9 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
     def init_device(self) -> None:
         """Open the provider and the tagger; FAULT with a reason when that fails."""
         super().init_device()
+        # Every read of a running measurement allocates its data array afresh: keep such
+        # buffers in warm heap pages rather than new mmaps (a 1e6-bin read: 3.7 ms -> 1.4 ms).
+        keep_large_buffers_warm()
         self.set_state(tango.DevState.INIT)
         self.generation = getattr(self, "generation", 0)
         self._lock = threading.RLock()

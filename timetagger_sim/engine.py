@@ -7,6 +7,7 @@ one lock, so reading data from another thread always sees whole blocks.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import weakref
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 REALTIME_MAX_BLOCK_PS = 20_000_000_000
 #: Shortest block worth processing in real-time mode (ps).
 REALTIME_MIN_BLOCK_PS = 2_000_000_000
+#: GIL switch interval while a stream runs (s). The hardware library streams in C++ threads
+#: that never hold the GIL; the simulator streams in Python, and with the default 5 ms
+#: interval a client thread (a Tango or RPC request) could wait that long for the GIL.
+GIL_SWITCH_INTERVAL_S = 0.0002
 
 
 def merge_streams(ts_a: np.ndarray, ch_a: np.ndarray, ts_b: np.ndarray,
@@ -52,6 +57,7 @@ class Engine:
         self._closing = False
         self._failure: BaseException | None = None
         self._wall_origin = time.monotonic()
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._thread = threading.Thread(target=self._run, name=f"timetagger-sim-{name}", daemon=True)
         self._thread.start()
 
