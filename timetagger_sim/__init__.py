@@ -15,8 +15,8 @@ Simulator-only additions, all marked so in their docstrings:
 * ``setSimulationOptions(virtual_time=..., seed=...)`` (or ``TIMETAGGER_SIM_VIRTUAL_TIME=1``,
   ``TIMETAGGER_SIM_SEED=n``): virtual time runs the stream as fast as the CPU allows while a
   measurement runs; a seed makes every random stream reproducible. Default: real time.
-* ``TimeTagger.simConnect(source_channel, input_channel)``: cable a simulated signal into a
-  physical input; ``TimeTagger.simUnplug()``: simulate a lost USB connection;
+* ``TimeTagger.simConnect(source_channel, input_channel, delay=0)``: cable a simulated signal
+  into a physical input, with a cable delay (ps) that is part of the signal path; ``TimeTagger.simUnplug()``: simulate a lost USB connection;
   ``TimeTagger.simIsVirtualTime()``.
 * Serials select the model: ``SIM-ULTRA8-*``, ``SIM-ULTRA18-*``, ``SIM-TT20-*``.
 
