@@ -192,8 +192,22 @@ class Bridge:
     def free(self, tagger: Any) -> Any:
         return self.spec.module.freeTimeTagger(tagger)
 
-    def close_all(self) -> None:
-        """Release every adapter (taggers first so their measurements go with them)."""
+    def owns_tagger(self, adapter: Adapter) -> bool:
+        """True if releasing ``adapter`` frees a tagger (a client-created one, not a shared one)."""
+        return adapter._owns and isinstance(adapter._obj, self.spec.tagger_base)
+
+    def counts(self) -> dict:
+        """Live client objects and, among them, the taggers the clients opened (and will free)."""
+        with self.lock:
+            live = list(self.live)
+        return {"objects": len(live), "taggers": sum(map(self.owns_tagger, live))}
+
+    def close_all(self) -> dict:
+        """Release every adapter (taggers first so their measurements go with them).
+
+        Returns what was released: ``{"objects": n, "taggers": m}`` (m taggers freed).
+        """
+        released = self.counts()
         with self.lock:
             adapters = sorted(self.live, key=lambda a: not isinstance(a._obj, self.spec.tagger_base))
         for adapter in adapters:
@@ -201,6 +215,7 @@ class Bridge:
                 adapter._release()
             except Exception:  # noqa: BLE001 - keep shutting down
                 log.exception("closing %r failed", adapter)
+        return released
 
     def _adapter_class(self, cls: type) -> type | None:
         if cls not in self._class_cache:
@@ -352,8 +367,8 @@ def build_root(bridge: Bridge) -> Any:
         bridge.resolve(obj)._release()
 
     def serverInfo(self: Any) -> dict:
-        """Provider name and the number of live remote objects (for monitoring and tests)."""
-        return {"provider": bridge.spec.module.__name__, "objects": len(bridge.live)}
+        """Provider name, live remote objects and open client taggers (for monitoring and tests)."""
+        return {"provider": bridge.spec.module.__name__, **bridge.counts()}
 
     attrs.update(enum_definitions=enum_definitions, describe=describe, release=release,
                  serverInfo=serverInfo, __doc__="The Time Tagger library, served by rpc_bridge.")

@@ -3,7 +3,10 @@
 The official server does ``import TimeTagger``; this launcher makes the chosen provider
 importable under that name first. Usage::
 
-    python -m rpc_bridge.reference_server --port 23001 [--backend sim]
+    python -m rpc_bridge.reference_server --port 23001 [--backend MODULE]
+
+``--backend`` names the provider module to import (default ``timetagger_sim``; e.g.
+``Swabian.TimeTagger``).
 
 It prints the official ``Server URI= ...`` line once listening.
 """
@@ -18,7 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--backend", default="timetagger_sim", help="provider module to serve")
+    parser.add_argument("--backend", metavar="MODULE", default="timetagger_sim",
+                        help="provider module to import as TimeTagger (default timetagger_sim)")
     args = parser.parse_args(argv)
     sys.modules["TimeTagger"] = importlib.import_module(args.backend)
     from TimeTaggerRPC import server  # imported after the alias: it does `import TimeTagger`

@@ -70,14 +70,18 @@ class ServerHandle:
     thread: threading.Thread
     _stopped: bool = field(default=False, repr=False)
 
-    def shutdown(self) -> None:
-        """Stop serving and release every client object (frees taggers the clients created)."""
+    def shutdown(self) -> dict:
+        """Stop serving and release every client object (frees taggers the clients created).
+
+        Returns ``{"objects": n, "taggers": m}``: client objects released, taggers freed
+        (zeros when already stopped).
+        """
         if self._stopped:
-            return
+            return {"objects": 0, "taggers": 0}
         self._stopped = True
         self.daemon.shutdown()
         self.thread.join(timeout=10)
-        self.bridge.close_all()
+        return self.bridge.close_all()
 
     def __enter__(self) -> "ServerHandle":
         return self
@@ -214,9 +218,10 @@ def main(argv: list[str] | None = None) -> int:
                 log.error("request loop ended unexpectedly")
                 return 1
     finally:
-        handle.shutdown()
+        released = handle.shutdown()
         with contextlib.suppress(OSError):  # stdout may be gone (parent closed the pipe)
-            print("stopped; client objects released", flush=True)
+            print(f"stopped; released {released['objects']} client objects, "
+                  f"freed {released['taggers']} taggers", flush=True)
     return 0
 
 

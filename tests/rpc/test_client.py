@@ -14,11 +14,16 @@ def test_issue_example_correlation_peak_at_the_delay(TT):
     c = TT.Correlation(t, 1, d.getChannel(), binwidth=10, n_bins=1000)
     c.startFor(int(1e12))
     c.waitUntilFinished()
-    y = c.getData()
+    y, index = c.getData(), c.getIndex()
     assert isinstance(y, np.ndarray) and y.dtype.kind == "i" and y.shape == (1000,)
-    # both channels see the same 800 kHz test signal, channel 2 delayed by 1 ns:
-    # the peak sits 1000 ps = 100 bins away from the centre bin.
-    assert abs(int(np.argmax(y)) - (500 + 100)) <= 1 or abs(int(np.argmax(y)) - (500 - 100)) <= 1
+    np.testing.assert_array_equal(index, np.arange(-500, 500) * 10 + 5)  # bin centres, ps
+    # Correlation's index is t(channel_1) - t(channel_2). Both inputs see the same 800 kHz
+    # test signal and channel_2 is input 2 delayed by 1000 ps, so every pair sits at -1000 ps
+    # (plus jitter): the bin edge between bins 399 and 400, never at +1000 ps.
+    peak = int(np.argmax(y))
+    assert abs(index[peak] - (-1000)) == 5, (peak, index[peak])  # a bin touching -1000 ps
+    assert abs((index * y).sum() / y.sum() - (-1000)) < 5  # centroid within half a bin
+    assert y[380:421].sum() == y.sum()  # everything within +-200 ps of the delay
     assert y.sum() > 0.5 * 800e3  # ~ one coincidence per test-signal period over 1 s
     TT.freeTimeTagger(t)
 
@@ -47,13 +52,23 @@ def pydoc_text(obj) -> str:
     return pydoc.render_doc(obj, renderer=pydoc.plaintext)
 
 
-def test_library_exception_keeps_type_and_message(TT, sim):
+@pytest.fixture
+def local_tagger(sim):
+    """A simulated tagger in this process (no RPC), freed afterwards."""
+    tagger = sim.createTimeTagger()
+    try:
+        yield tagger
+    finally:
+        sim.freeTimeTagger(tagger)
+
+
+def test_library_exception_keeps_type_and_message(TT, sim, local_tagger):
     t = TT.createTimeTagger()
     with pytest.raises(ValueError) as remote:
         TT.Correlation(t, 1, 2, binwidth=-5)
     with pytest.raises(ValueError) as local:
-        sim.Correlation(sim.createTimeTagger(), 1, 2, binwidth=-5)
-    assert type(remote.value).__name__ == type(local.value).__name__
+        sim.Correlation(local_tagger, 1, 2, binwidth=-5)
+    assert type(remote.value) is type(local.value) is ValueError
     assert str(remote.value) == str(local.value)
 
 
@@ -67,7 +82,8 @@ def test_data_object_properties_and_arrays(TT):
     assert type(data).__name__ == "CounterData"
     assert data.size == 3
     counts = data.getData()
-    assert counts.shape == (1, 3) and np.all(counts > 0)
+    # 1 ms bins of the 800 kHz test signal: 800 clicks each (+-1 where jitter crosses an edge)
+    assert counts.shape == (1, 3) and np.all(np.abs(counts - 800) <= 1), counts
 
 
 def test_released_objects_are_gone_for_everyone(TT, server):
@@ -99,3 +115,20 @@ def test_synchronized_measurements_take_proxies_and_return_the_tagger(TT):
     assert view.getConfiguration() == t.getConfiguration()
     TT.release(view)  # a view: releasing it does not free the tagger
     assert t.getSerial()
+
+
+def test_unregistered_measurement_no_longer_follows_the_group(TT):
+    t = TT.createTimeTagger()
+    t.setTestSignal(1, True)
+    kept, dropped = TT.Countrate(t, [1]), TT.Countrate(t, [1])
+    for rate in (kept, dropped):
+        rate.stop()
+        rate.clear()
+    group = TT.SynchronizedMeasurements(t)
+    group.registerMeasurement(kept)
+    group.registerMeasurement(dropped)
+    group.unregisterMeasurement(dropped)  # a proxy argument, resolved on the server
+    group.startFor(int(1e11))
+    group.waitUntilFinished()
+    assert abs(kept.getCountsTotal()[0] - 80_000) <= 1  # 0.1 s of the 800 kHz test signal (+-1 at the edges)
+    assert dropped.getCountsTotal()[0] == 0 and not dropped.isRunning()

@@ -7,7 +7,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 
 from rpc_bridge.client import createProxy
 
@@ -44,8 +43,6 @@ def test_official_client_unchanged_against_our_server(server, sim):
 
 
 def test_our_client_against_official_server(sim):
-    if not hasattr(sim, "SynchronizedMeasurements"):  # the official server adapts it unconditionally
-        pytest.skip("the simulator has no SynchronizedMeasurements yet")
     with official_process() as port:
         TT = createProxy("127.0.0.1", port)
         try:

@@ -121,7 +121,9 @@ def test_loud_warning_on_a_network_address_without_authentication(capsys):
 def test_huge_request_is_refused_and_the_server_keeps_serving():
     with bridge_process("--max-message-mb", "1") as (_, port):
         with createProxy("127.0.0.1", port) as TT:
-            with pytest.raises((errors.ProtocolError, errors.ConnectionClosedError, errors.CommunicationError)):
+            # the server drops the connection after reading the header: the client sees it
+            # closed, whether it was still sending or already waiting for the reply
+            with pytest.raises(errors.ConnectionClosedError):
                 TT.scanTimeTagger(np.zeros(2**18))  # 2 MiB of float64
         with createProxy("127.0.0.1", port) as TT:
             assert TT.scanTimeTagger() is not None
