@@ -16,8 +16,9 @@ and ``TT.Experimental`` are built from the server's ``describe()``, with the lib
 docstrings and signatures, so ``help(TT.Correlation)`` works. Against the official
 ``TimeTaggerRPC`` server (no ``describe``) the same calls work, without documentation.
 Library exceptions arrive with their original type name and message. Arrays arrive
-read-only (zero copy); ``.copy()`` them to modify in place. The first ``createProxy``
-tunes glibc's allocator for large buffers (:mod:`rpc_bridge.memory`; 3x faster arrays).
+read-only (zero copy); ``.copy()`` them to modify in place. ``createProxy`` tunes
+glibc's allocator in the calling process unless told not to (``tune_allocator=False``; see
+its docstring).
 
 Threads: Pyro5 proxies belong to the thread that created them. Use one ``createProxy``
 per thread (or process). Objects belong to the connection that created them and are
@@ -287,15 +288,26 @@ class LibraryProxy(types.ModuleType):
 def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: bytes | str | None = None,
                 auth_key_file: str | None = None, tls_ca: str | None = None, tls_cert: str | None = None,
                 tls_key: str | None = None, tls: bool | None = None, timeout: float | None = None,
-                _objectId: str = ROOT_ID) -> LibraryProxy:
+                tune_allocator: bool = True, _objectId: str = ROOT_ID) -> LibraryProxy:
     """Connect to a bridge (ours or the official ``TimeTaggerRPC`` server) and return the library proxy.
 
     ``auth_key`` / ``auth_key_file`` / ``$TIMETAGGER_RPC_KEY``: the shared secret, if the
     server wants one. TLS is used when ``tls_ca`` (CA file to verify the server) or
     ``tls=True`` (system CA store) is given; ``tls_cert``/``tls_key``: our client certificate.
+
+    ``tune_allocator`` (default True, glibc only, once per process, cannot be undone):
+    raises glibc's mmap threshold to 32 MiB and its trim threshold to 128 MiB
+    (:func:`rpc_bridge.memory.keep_large_buffers_warm`), so each received array reuses warm
+    heap pages instead of a fresh ``mmap`` whose every page faults on first touch. It
+    changes this whole process, which can keep up to 128 MiB of freed memory. Default on
+    because we measured it (``bench/rpc_vs_timetaggerrpc.py``, fresh client processes,
+    8 MB ``getData()``): ~2.9 GB/s with it, ~1.0 GB/s without (x2.9). Pass False in
+    memory-tight processes or ones that tune malloc themselves; the server tunes its own
+    process regardless.
     """
     codec.install()
-    memory.keep_large_buffers_warm()
+    if tune_allocator:
+        memory.keep_large_buffers_warm()
     key = auth_key.encode() if isinstance(auth_key, str) else auth_key
     if key is None:
         key = security.load_key(auth_key_file)

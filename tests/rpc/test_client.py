@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+
+from .conftest import ROOT, port_of, sim_env
 
 
 def test_issue_example_correlation_peak_at_the_delay(TT):
@@ -132,3 +136,23 @@ def test_unregistered_measurement_no_longer_follows_the_group(TT):
     group.waitUntilFinished()
     assert abs(kept.getCountsTotal()[0] - 80_000) <= 1  # 0.1 s of the 800 kHz test signal (+-1 at the edges)
     assert dropped.getCountsTotal()[0] == 0 and not dropped.isRunning()
+
+
+TUNING_PROBE = """
+import sys
+from rpc_bridge import memory
+from rpc_bridge.client import createProxy
+kwargs = {} if sys.argv[2] == "default" else {"tune_allocator": sys.argv[2] == "True"}
+with createProxy("127.0.0.1", int(sys.argv[1]), **kwargs) as TT:
+    assert TT.getVersion()
+print(memory.is_tuned())
+"""
+
+
+@pytest.mark.parametrize(("choice", "tuned"), [("default", "True"), ("True", "True"), ("False", "False")])
+def test_client_allocator_tuning_is_an_explicit_choice(server, choice, tuned):
+    # a fresh process each time: this one is already tuned by the in-process server
+    done = subprocess.run([sys.executable, "-c", TUNING_PROBE, str(port_of(server.uri)), choice], cwd=ROOT,
+                          env=sim_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [tuned]
