@@ -124,6 +124,7 @@ def build_panel(devices: Devices) -> Any:
         curve.setXModel(f"{devices.correlation}/index")
         plot.addItem(curve)
         plot.setLabel("bottom", "Delay", units="ps")
+        plot.getAxis("bottom").enableAutoSIPrefix(False)   # "kps" reads badly: keep ps
         plot.setLabel("left", "Counts per bin")
         correlation = form(devices.correlation, CORRELATION_ATTRIBUTES, "Correlation")
         panel.sections["correlation"] = group(f"Correlation ({devices.correlation})",
