@@ -20,6 +20,24 @@ def deadtime_mask(times: np.ndarray, deadtime: int, last_accepted: int) -> tuple
 
 
 @_jit
+def start_buffer(starts: np.ndarray, n_new: int) -> np.ndarray:
+    """Room for the start times carried from earlier blocks (first) and ``n_new`` more."""
+    buf = np.empty(starts.size + n_new, dtype=np.int64)
+    buf[:starts.size] = starts
+    return buf
+
+
+@_jit
+def carried_starts(buf: np.ndarray, lo: int, n: int, ts: np.ndarray, max_dt: int) -> np.ndarray:
+    """The starts of ``buf[lo:n]`` a tag after this block may still pair with (within ``max_dt``)."""
+    if ts.size > 0:
+        horizon = ts[ts.size - 1] - max_dt
+        while lo < n and buf[lo] < horizon:
+            lo += 1
+    return buf[lo:n].copy()
+
+
+@_jit
 def pair_histogram(ts: np.ndarray, ch: np.ndarray, click_channel: int, start_channel: int,
                    starts: np.ndarray, max_dt: int, binwidth: int, mode: int, half_range: int,
                    hist: np.ndarray) -> np.ndarray:
@@ -32,8 +50,7 @@ def pair_histogram(ts: np.ndarray, ch: np.ndarray, click_channel: int, start_cha
     binwidth (the two halves of a correlation).
     """
     n_bins = hist.size
-    buf = np.empty(starts.size + ts.size, dtype=np.int64)
-    buf[:starts.size] = starts
+    buf = start_buffer(starts, ts.size)
     n = starts.size
     lo = 0
     for i in range(ts.size):
@@ -57,11 +74,7 @@ def pair_histogram(ts: np.ndarray, ch: np.ndarray, click_channel: int, start_cha
         if c == start_channel:
             buf[n] = t
             n += 1
-    if ts.size > 0:
-        horizon = ts[ts.size - 1] - max_dt
-        while lo < n and buf[lo] < horizon:
-            lo += 1
-    return buf[lo:n].copy()
+    return carried_starts(buf, lo, n, ts, max_dt)
 
 
 @_jit

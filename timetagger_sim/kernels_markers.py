@@ -8,6 +8,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .kernels import carried_starts, start_buffer
+
 _jit = numba.njit(cache=True, nogil=True)
 
 #: "No tag seen yet" for int64 time states (far enough from the int64 limits to subtract safely).
@@ -52,8 +54,7 @@ def time_differences(ts: np.ndarray, ch: np.ndarray, click: int, start: int, nex
     """
     n_hist, n_bins = hist.shape
     max_dt = binwidth * n_bins
-    buf = np.empty(starts.size + ts.size, dtype=np.int64)
-    buf[:starts.size] = starts
+    buf = start_buffer(starts, ts.size)
     n = starts.size
     lo = 0
     index = state[0]
@@ -82,11 +83,7 @@ def time_differences(ts: np.ndarray, ch: np.ndarray, click: int, start: int, nex
                 state[1] += 1
                 index = after_rollover
     state[0] = index
-    if ts.size > 0:
-        horizon = ts[ts.size - 1] - max_dt
-        while lo < n and buf[lo] <= horizon:
-            lo += 1
-    return buf[lo:n].copy()
+    return carried_starts(buf, lo, n, ts, max_dt)
 
 
 @_jit
@@ -162,8 +159,7 @@ def log_bin_pairs(ts: np.ndarray, ch: np.ndarray, click: int, start: int, edges:
     """Multiple-start multiple-stop pairs binned on the sorted ``edges`` (ps); see ``pair_histogram``."""
     lo_edge = edges[0]
     max_dt = edges[edges.size - 1]
-    buf = np.empty(starts.size + ts.size, dtype=np.int64)
-    buf[:starts.size] = starts
+    buf = start_buffer(starts, ts.size)
     n = starts.size
     lo = 0
     for i in range(ts.size):
@@ -180,11 +176,7 @@ def log_bin_pairs(ts: np.ndarray, ch: np.ndarray, click: int, start: int, edges:
         if ch[i] == start:
             buf[n] = t
             n += 1
-    if ts.size > 0:
-        horizon = ts[ts.size - 1] - max_dt
-        while lo < n and buf[lo] <= horizon:
-            lo += 1
-    return buf[lo:n].copy()
+    return carried_starts(buf, lo, n, ts, max_dt)
 
 
 @_jit
