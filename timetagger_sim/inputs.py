@@ -8,6 +8,8 @@ Simulated analog pulses are 0 V to ``PULSE_HEIGHT_V`` high and ``PULSE_WIDTH_PS`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -22,6 +24,16 @@ if TYPE_CHECKING:
 #: How far ahead of the stream the analog signals are generated (ps); bounds negative delays.
 LOOKAHEAD_PS = 2_000_000
 _EMPTY_T = np.empty(0, np.int64)
+
+
+@cache
+def jitter_table(rms_ps: float) -> np.ndarray:
+    """Timing noise (ps) for a random uint16 index: the normal distribution of ``rms_ps``
+    quantised to 65536 equally likely values (tails cut at 4.3 sigma). Eight times faster than
+    drawing normals per tag, and indistinguishable at these jitters."""
+    quantiles = (np.arange(65536) + 0.5) / 65536
+    normal = NormalDist(0.0, rms_ps)
+    return np.rint([normal.inv_cdf(q) for q in quantiles]).astype(np.int64)
 
 
 @dataclass
@@ -106,7 +118,7 @@ class InputStage:
         s = self.settings
         jitter = s.model.jitter_rms_ps
         if jitter > 0 and times.size:
-            times = times + np.rint(self._rng.normal(0.0, jitter, times.size)).astype(np.int64)
+            times = times + jitter_table(jitter)[self._rng.integers(0, 65536, times.size, dtype=np.uint16)]
             if times.size > 1 and np.any(times[1:] < times[:-1]):
                 times.sort()
         deadtime = s.deadtime.get(channel, s.model.deadtime_min_ps)
@@ -159,8 +171,8 @@ class InputStage:
         ts = np.concatenate(parts_t)
         ch = np.concatenate(parts_c)
         if len(parts_t) > 1:
-            order = np.argsort(ts, kind="stable")
-            ts, ch = ts[order], ch[order]
+            bounds = np.cumsum([0] + [part.size for part in parts_t])
+            ts, ch = kernels.merge_sorted_runs(ts, ch, bounds)
         if self.settings.filter_filtered:
             keep = kernels.conditional_filter_mask(
                 ch, np.asarray(self.settings.filter_triggers, np.int32),

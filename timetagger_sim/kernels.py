@@ -96,3 +96,54 @@ def conditional_filter_mask(ch: np.ndarray, triggers: np.ndarray, filtered: np.n
                 keep[i] = armed[k]
                 armed[k] = False
     return keep
+
+
+@_jit
+def lookup_rows(ch: np.ndarray, table: np.ndarray, offset: int) -> np.ndarray:
+    """``table[channel - offset]`` for each tag, -1 for channels outside the table."""
+    rows = np.empty(ch.size, dtype=np.int64)
+    for i in range(ch.size):
+        k = ch[i] - offset
+        rows[i] = table[k] if 0 <= k < table.size else -1
+    return rows
+
+
+@_jit
+def merge_sorted_runs(ts: np.ndarray, ch: np.ndarray,
+                      bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the time-ordered runs ``ts[bounds[i]:bounds[i + 1]]`` (with their channels).
+
+    Pairwise merges, log2(runs) passes; on equal times the earlier run comes first.
+    """
+    src_t, src_c = ts.copy(), ch.copy()
+    dst_t, dst_c = np.empty_like(ts), np.empty_like(ch)
+    runs = bounds.copy()
+    while runs.size > 2:
+        n_runs = runs.size - 1
+        merged = np.empty(n_runs // 2 + n_runs % 2 + 1, dtype=runs.dtype)
+        for r in range(0, n_runs, 2):
+            lo, mid = runs[r], runs[r + 1]
+            hi = runs[r + 2] if r + 2 <= n_runs else mid
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if src_t[j] < src_t[i]:
+                    dst_t[k], dst_c[k] = src_t[j], src_c[j]
+                    j += 1
+                else:
+                    dst_t[k], dst_c[k] = src_t[i], src_c[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst_t[k], dst_c[k] = src_t[i], src_c[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst_t[k], dst_c[k] = src_t[j], src_c[j]
+                j += 1
+                k += 1
+            merged[r // 2] = lo
+        merged[merged.size - 1] = runs[runs.size - 1]
+        runs = merged
+        src_t, dst_t = dst_t, src_t
+        src_c, dst_c = dst_c, src_c
+    return src_t, src_c

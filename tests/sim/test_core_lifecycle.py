@@ -21,8 +21,9 @@ def test_start_for_gives_the_requested_capture_duration(tagger, duration):
     assert rate.waitUntilFinished()
     assert not rate.isRunning()
     assert rate.getCaptureDuration() == duration
-    # Tags are counted up to the exact end: one per 1.25 us test-signal period.
-    assert rate.getCountsTotal()[0] == pytest.approx(duration / 1_250_000, abs=1)
+    # Tags are counted up to the exact end: one per 1.25 us test-signal period (jitter may
+    # move the tag at either edge of the window in or out).
+    assert rate.getCountsTotal()[0] == pytest.approx(duration / 1_250_000, abs=2)
 
 
 def test_start_for_accepts_float_durations_like_the_library_examples(tagger):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validation
+from .. import kernels, validation
 from ..iterator import IteratorBase
 from ..tagger import TimeTaggerBase
 
@@ -17,10 +17,10 @@ def _checked_channels(tagger: TimeTaggerBase, channels: object) -> np.ndarray:
 
 def channel_rows(ch: np.ndarray, channels: np.ndarray) -> np.ndarray:
     """For each tag, the position of its channel in ``channels``, or -1 if not listed."""
-    order = np.argsort(channels, kind="stable")
-    sorted_channels = channels[order]
-    pos = np.clip(np.searchsorted(sorted_channels, ch), 0, channels.size - 1)
-    return np.where(sorted_channels[pos] == ch, order[pos], -1)
+    offset = int(channels.min())
+    table = np.full(int(channels.max()) - offset + 1, -1, np.int64)
+    table[channels - offset] = np.arange(channels.size)
+    return kernels.lookup_rows(ch, table, offset)
 
 
 class Countrate(IteratorBase):
