@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from . import kernels
 from .options import SimulationOptions
 
 if TYPE_CHECKING:
@@ -37,9 +38,8 @@ def merge_streams(ts_a: np.ndarray, ch_a: np.ndarray, ts_b: np.ndarray,
         return ts_a, ch_a
     if ts_a.size == 0:
         return ts_b, ch_b
-    ts = np.concatenate((ts_a, ts_b))
-    order = np.argsort(ts, kind="stable")
-    return ts[order], np.concatenate((ch_a, ch_b))[order]
+    bounds = np.array([0, ts_a.size, ts_a.size + ts_b.size])
+    return kernels.merge_sorted_runs(np.concatenate((ts_a, ts_b)), np.concatenate((ch_a, ch_b)), bounds)
 
 
 class Engine:
