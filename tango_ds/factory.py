@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tango import AttrDataFormat, AttrWriteType, CmdArgType
+from tango import AttrDataFormat, AttrWriteType, CmdArgType, DeviceClass
 from tango.server import attribute, command, device_property
 
 from .iterator_device import MeasurementDevice, VirtualChannelDevice
@@ -74,6 +74,12 @@ def param_attribute(param: Param) -> attribute:
         extra["enum_labels"] = list(ENUMS[param.enum or ""])
     if param.kind in _FORMATS:
         extra["format"] = _FORMATS[param.kind]
+    # the range in the attribute configuration lets Jive and Taurus check a value before
+    # writing; Tango then rejects an out-of-range write itself (API_WAttrOutsideLimit)
+    cast = float if param.kind == "float" else int
+    for key, bound in (("min_value", param.minimum), ("max_value", param.maximum)):
+        if bound is not None:
+            extra[key] = str(cast(bound))
     return attribute(name=param.name, dtype=attr_type, dformat=fmt,
                      access=AttrWriteType.READ_WRITE, label=param.display_label, unit=param.unit,
                      doc=f"{param.doc} Allowed: {param.allowed()}. Writing rebuilds the "
@@ -131,7 +137,28 @@ def build_class(spec: ClassSpec) -> type:
         namespace[f"_attr_{data.name}"] = data_attribute(data)
     for action in spec.actions:
         namespace[action.name] = action_command(action)
-    return type(spec.name, (base,), namespace)
+    return without_none_defaults(type(spec.name, (base,), namespace))
+
+
+def without_none_defaults(device_class: type) -> type:
+    """``device_class`` with its property wizard showing no default as Tango's "Not specified".
+
+    pytango registers a property without a default in the wizard (what Jive's property
+    wizard shows, ``QueryWizardDevProperty``) with the text "None"; C++ servers register
+    it without a default, which Tango reports as "Not specified".  Do the same.
+    """
+    base = device_class.TangoClassClass
+    properties = base.device_property_list
+
+    def add_wiz_dev_prop(self: DeviceClass, name: str, desc: str, default: str = "") -> None:
+        if properties[name][2] is None:
+            DeviceClass.add_wiz_dev_prop(self, name, desc)
+        else:
+            DeviceClass.add_wiz_dev_prop(self, name, desc, default)
+
+    device_class.TangoClassClass = type(base.__name__, (base,),
+                                        {"add_wiz_dev_prop": add_wiz_dev_prop})
+    return device_class
 
 
 def build_all() -> dict[str, type]:

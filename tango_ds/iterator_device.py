@@ -53,6 +53,8 @@ class IteratorDevice(Device):
         registry.register(self.get_name(), self)
         self._setup_events()
         self._rebuild_or_report(initial=True)
+        if getattr(self, "_listed", False):  # Init: the device is listed already
+            self._show_set_points()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._work, name=f"worker {self.get_name()}",
                                         daemon=True)
@@ -121,6 +123,31 @@ class IteratorDevice(Device):
         self._fault = self._pending = None
         self.generation += 1
 
+    # ------------------------------------------------------------------ set-points
+    def initialize_dynamic_attributes(self) -> None:
+        """Called by Tango once the device is listed in its server, after the first
+        ``init_device`` (before that, a device that ``Util.create_device`` is creating
+        cannot reach its attributes): show the set-points."""
+        self._listed = True
+        self._show_set_points()
+
+    def _show_set_points(self) -> None:
+        """Make each parameter attribute's write value the value in use.
+
+        Tango starts every write value at 0 (or empty) until a client writes, so Jive's
+        and Taurus' write fields would offer 0 rather than the setting the object is
+        built with.  The values change only at ``init_device`` (properties) and by
+        client writes, so those are the places that call this, in the thread Tango
+        serves the device with; the worker's rebuilds reuse the same values.
+        """
+        attributes = self.get_device_attr()
+        for param in self.spec.params:
+            try:
+                attributes.get_w_attr_by_name(param.name).set_write_value(
+                    to_tango(param, self._values[param.name]))
+            except (ParamError, TypeError, ValueError, tango.DevFailed):
+                continue  # an invalid or out-of-range property: the FAULT status names it
+
     def _release(self, obj: Any) -> None:
         """Stop and drop a library object, ignoring a dead backend."""
         if obj is None:
@@ -180,6 +207,7 @@ class IteratorDevice(Device):
             self._values = values
             self._install(obj, deps)
             self._after_build(False)
+            self._show_set_points()
         memorize.store_property(self, name, to_property(param, raw))
 
     def _read_param(self, name: str) -> Any:
@@ -200,6 +228,8 @@ class IteratorDevice(Device):
         if data.shape == "scalar":
             return value * data.scale if data.scale != 1.0 else value
         array = np.asarray(value, dtype=data.dtype)
+        if data.drop_last:
+            array = array[:-1]
         return array * data.scale if data.scale != 1.0 else array
 
     # ------------------------------------------------------------------ state

@@ -92,7 +92,9 @@ class Data:
     ``getter`` is the library method (called without arguments); ``shape`` is
     ``scalar``, ``spectrum`` or ``image``; ``scale`` multiplies the value (for
     example picoseconds to seconds).  ``events`` marks the attributes the device
-    pushes change/archive events on while it runs.
+    pushes change/archive events on while it runs.  ``drop_last`` publishes all but
+    the last value of the getter (the n left edges of n + 1 bin edges, so the
+    spectrum has one value per bin and can be the x axis of ``data``).
     """
 
     name: str
@@ -105,6 +107,7 @@ class Data:
     format: str = ""
     scale: float = 1.0
     events: bool = False
+    drop_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,13 +162,15 @@ def _channel(name: str, doc: str, optional: bool = False) -> Param:
     return Param(name, "channel", doc, default=UNUSED if optional else REQUIRED)
 
 
-def _binwidth(name: str = "binwidth", default: Any = 1000) -> Param:
+def _binwidth(name: str = "binwidth", default: Any = 1000, label: str = "Bin width") -> Param:
     return Param(name, "int64", "Bin width.", unit="ps", default=default, minimum=1,
-                 label="Bin width")
+                 label=label)
 
 
-def _count(name: str, doc: str, default: Any = 1000, maximum: float = MAX_DIM) -> Param:
-    return Param(name, "int32", doc, default=default, minimum=1, maximum=maximum)
+def _count(name: str, label: str, doc: str, default: Any = 1000,
+           maximum: float = MAX_DIM) -> Param:
+    """A number of bins/values/histograms; ``label`` spells it out for Jive and Taurus."""
+    return Param(name, "int32", doc, default=default, minimum=1, maximum=maximum, label=label)
 
 
 CHANNELS = Param("channels", "channels", "Channels (numbers or virtual-channel device names).")
@@ -198,7 +203,7 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
         "Counter", "measurement",
         "Time trace of the count rate: channels x n_values circular buffer, newest last.",
         (CHANNELS, _binwidth(default=1_000_000_000),
-         _count("n_values", "Number of bins in the trace.", default=1)),
+         _count("n_values", "Number of values", "Number of bins in the trace.", default=1)),
         (Data("data", "getData", "int32", "image", "Counts", "Counts per bin (rows: channels).",
               unit="counts", format="%d", events=True),
          Data("data_normalized", "getDataNormalized", "float64", "image", "Count rate",
@@ -215,7 +220,7 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
         "auto-correlation when channel_2 is unused.",
         (_channel("channel_1", "Channel on which (stop) clicks are received."),
          _channel("channel_2", "Channel on which reference (start) clicks are received.", True),
-         _binwidth(), _count("n_bins", "Number of histogram bins.")),
+         _binwidth(), _count("n_bins", "Number of bins", "Number of histogram bins.")),
         _histogram_data("Bin centres, symmetric around zero delay (x axis of data).") + (
             Data("data_normalized", "getDataNormalized", "float64", "spectrum", "g2",
                  "Histogram normalised to uncorrelated signals (~1 far from a peak).",
@@ -226,7 +231,7 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
         "Multiple-start multiple-stop histogram of click times after start clicks.",
         (_channel("click_channel", "Channel on which clicks are received."),
          _channel("start_channel", "Channel on which start clicks are received.", True),
-         _binwidth(), _count("n_bins", "Number of histogram bins.")),
+         _binwidth(), _count("n_bins", "Number of bins", "Number of histogram bins.")),
         _histogram_data("Bin start times (x axis of data)."),
     ),
     ClassSpec(
@@ -246,8 +251,8 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
          _channel("start_channel", "Channel that sets start times.", True),
          _channel("next_channel", "Channel that increments the histogram index.", True),
          _channel("sync_channel", "Channel that resets the histogram index to zero.", True),
-         _binwidth(), _count("n_bins", "Number of bins in each histogram."),
-         _count("n_histograms", "Number of histograms.", default=1)),
+         _binwidth(), _count("n_bins", "Number of bins", "Number of bins in each histogram."),
+         _count("n_histograms", "Number of histograms", "Number of histograms.", default=1)),
         (Data("data", "getData", "int32", "image", "Counts",
               "Counts per bin (rows: histograms).", unit="counts", format="%d", events=True),
          Data("index", "getIndex", "int64", "spectrum", "Time", "Bin start times.",
@@ -266,7 +271,7 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
         (_channel("click_channel", "Channel on which clicks are counted."),
          _channel("begin_channel", "Channel that starts counting and steps to the next value."),
          _channel("end_channel", "Channel that ends counting.", True),
-         _count("n_values", "Number of values stored.")),
+         _count("n_values", "Number of values", "Number of values stored.")),
         (Data("data", "getData", "int32", "spectrum", "Counts", "Counts per marker interval.",
               unit="counts", format="%d", events=True),
          Data("index", "getIndex", "int64", "spectrum", "Time", "Begin time of each interval.",
@@ -284,11 +289,15 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
                minimum=-12, maximum=3, label="First edge exponent"),
          Param("exp_stop", "float", "Exponent of the last bin edge: 10^exp_stop seconds.",
                minimum=-12, maximum=3, label="Last edge exponent"),
-         _count("n_bins", "Number of histogram bins.", default=REQUIRED)),
+         _count("n_bins", "Number of bins", "Number of histogram bins.", default=REQUIRED)),
         (Data("data", "getData", "uint64", "spectrum", "Counts", "Counts per bin.",
               unit="counts", format="%d", events=True),
-         Data("index", "getBinEdges", "int64", "spectrum", "Bin edges",
-              "Bin edges (n_bins + 1 values).", unit="ps", format="%d"),
+         Data("index", "getBinEdges", "int64", "spectrum", "Time",
+              "Left edge of each bin (x axis of data; n_bins values).", unit="ps", format="%d",
+              drop_last=True),
+         Data("bin_edges", "getBinEdges", "int64", "spectrum", "Bin edges",
+              "All bin edges, from 10^exp_start s to 10^exp_stop s (n_bins + 1 values).",
+              unit="ps", format="%d"),
          Data("data_normalized", "getDataNormalizedG2", "float64", "spectrum", "g2",
               "Counts normalised to uncorrelated signals.", format="%.4f", events=True)),
     ),
@@ -298,9 +307,12 @@ _MEASUREMENTS: tuple[ClassSpec, ...] = (
         (_channel("start_channel", "Channel on which start clicks are received."),
          _channel("stop_channel_1", "Channel of the first axis."),
          _channel("stop_channel_2", "Channel of the second axis."),
-         _binwidth("binwidth_1", REQUIRED), _binwidth("binwidth_2", REQUIRED),
-         _count("n_bins_1", "Bins along the first axis.", default=REQUIRED, maximum=1 << 14),
-         _count("n_bins_2", "Bins along the second axis.", default=REQUIRED, maximum=1 << 14)),
+         _binwidth("binwidth_1", REQUIRED, "Bin width, axis 1"),
+         _binwidth("binwidth_2", REQUIRED, "Bin width, axis 2"),
+         _count("n_bins_1", "Bins along axis 1", "Bins along the first axis.", default=REQUIRED,
+                maximum=1 << 14),
+         _count("n_bins_2", "Bins along axis 2", "Bins along the second axis.", default=REQUIRED,
+                maximum=1 << 14)),
         (Data("data", "getData", "int32", "image", "Counts", "Counts (rows: axis 1).",
               unit="counts", format="%d", events=True),
          Data("index_1", "getIndex_1", "int64", "spectrum", "Time 1", "Bin times of axis 1.",

@@ -154,6 +154,20 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
                     self._write_setting(setting, [cast(float(v)) for v in values], store=False)
         except tango.DevFailed as exc:
             self.warn_stream(f"memorized input settings not restored: {exc.args[0].desc}")
+        self._show_set_points()
+
+    def _show_set_points(self, names: tuple[str, ...] = MEMORIZED) -> None:
+        """Make the write value of the input settings ``names`` the values in effect.
+
+        Tango starts write values at 0 (or empty) until a client writes, so Jive's and
+        Taurus' write fields would offer that instead of the settings of the inputs.
+        """
+        attributes = self.get_device_attr()
+        for name in names:
+            setting = next((s for s in CHANNEL_SETTINGS if s.attribute == name), None)
+            value = (self._read_setting(setting) if setting is not None else
+                     np.asarray(self._test_signal_on(), dtype=np.int32))
+            attributes.get_w_attr_by_name(name).set_write_value(value)
 
     def _set_fault(self, message: str) -> None:
         self._fault = message
@@ -283,6 +297,7 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
     def test_signal_channels(self, channels: Any) -> None:
         self._set_test_signal(sorted({int(c) for c in channels}))
         memorize.store(self, "test_signal_channels", sorted({int(c) for c in channels}))
+        self._show_set_points(("test_signal_channels",))
 
     @command(dtype_in=(np.int32,), doc_in="[channel, 1 = on / 0 = off]")
     def SetTestSignal(self, argin: Any) -> None:
@@ -292,6 +307,7 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         current = current | {channel} if argin[1] else current - {channel}
         self._set_test_signal(sorted(current))
         memorize.store(self, "test_signal_channels", sorted(current))
+        self._show_set_points(("test_signal_channels",))
 
     def _set_test_signal(self, wanted: list[int]) -> None:
         inputs = self._channels()
@@ -346,12 +362,14 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
             self._apply(setting, channel, value)
         if store:
             memorize.store(self, setting.attribute, list(values))
+            self._show_set_points((setting.attribute,))
 
     def _set_one(self, setting: ChannelSetting, argin: Any) -> Any:
         channel = self._check_pair(argin, setting.command)
         self._apply(setting, channel, argin[1])
         current = self._read_setting(setting)
         memorize.store(self, setting.attribute, current.tolist())
+        self._show_set_points((setting.attribute,))
         return current[self._channels().index(channel)]
 
     # ------------------------------------------------------------------ commands
@@ -363,6 +381,7 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         """
         self._library_call(lambda: self._live().reset(), "reset")
         memorize.forget(self, MEMORIZED)
+        self._show_set_points()
 
     @command
     def ClearOverflows(self) -> None:

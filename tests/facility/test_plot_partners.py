@@ -9,8 +9,6 @@ from facility_helpers import ONE_OF_EACH, wait_until
 
 from tango_ds.specs import MEASUREMENTS
 
-KNOWN_MISMATCH = {"HistogramLogBins": "index holds the n_bins + 1 bin edges"}
-
 
 def partners(spec) -> dict[int, str]:
     """Axis of the data -> attribute holding its coordinates."""
@@ -22,9 +20,7 @@ def partners(spec) -> dict[int, str]:
 
 @pytest.mark.parametrize("spec", [s for s in MEASUREMENTS if s.name != "StartStop"],
                          ids=lambda s: s.name)
-def test_data_has_an_x_axis_partner(every_class, spec, request):
-    if spec.name in KNOWN_MISMATCH:  # reported to the device-server owner; XPASS once fixed
-        request.node.add_marker(pytest.mark.xfail(reason=KNOWN_MISMATCH[spec.name]))
+def test_data_has_an_x_axis_partner(every_class, spec):
     device = every_class.get_device(ONE_OF_EACH[spec.name][0])
     device.StartFor(0.2)
     wait_until(lambda: device.state() == tango.DevState.ON)

@@ -145,8 +145,8 @@ def _check_properties(cls: ET.Element, device: tango.DeviceProxy) -> None:
         description, default = wizard[name]
         assert prop.get("description") == description, name
         values = [v.text or "" for v in prop.findall("DefaultPropValue")]
-        if prop.get("mandatory") == "true":  # no default: the wizard shows None (or nothing)
-            assert not values and default in ("None", ""), (name, default)
+        if prop.get("mandatory") == "true":  # no default: Tango's own words, as C++ servers
+            assert not values and default == "Not specified", (name, default)
         else:
             shown = values[0] if len(values) == 1 else str(values)  # a list is shown as such
             assert shown.lower() == default.lower(), (name, values, default)

@@ -83,3 +83,55 @@ def test_set_max_counts_stops_after_the_rollovers(server):
     assert proxy.counts == 4                          # no rollover beyond the maximum
     proxy.Stop()
     assert proxy.counts == 4 and proxy.ready
+
+
+def test_log_bins_index_is_the_left_edges(server):
+    """``index`` has one value per bin (the x axis of ``data``); ``bin_edges`` all n_bins + 1,
+    from 10^exp_start s to 10^exp_stop s."""
+    proxy = server.get_device("all/histogramlogbins/1")
+    index, edges = proxy.index, proxy.bin_edges
+    assert len(index) == len(proxy.data) == 40 and len(edges) == 41
+    assert np.array_equal(index, edges[:-1])
+    assert edges[0] == pytest.approx(1e-10 * 1e12, rel=1e-6)
+    assert edges[-1] == pytest.approx(1e-6 * 1e12, rel=1e-6)
+    steps = np.diff(np.log10(edges.astype(float)))     # equal in log, up to 1 ps rounding
+    assert steps == pytest.approx(np.full(40, 4 / 40), abs=5e-3)
+
+
+@pytest.mark.parametrize("name, param, label, low, high", [
+    ("all/histogram2d/1", "n_bins_1", "Bins along axis 1", "1", str(1 << 14)),
+    ("all/histogram2d/1", "binwidth_2", "Bin width, axis 2", "1", "Not specified"),
+    ("all/timedifferences/1", "n_histograms", "Number of histograms", "1", str(1 << 24)),
+    ("all/countbetweenmarkers/1", "n_values", "Number of values", "1", str(1 << 24)),
+    ("all/histogramlogbins/1", "exp_start", "First edge exponent", "-12.0", "3.0"),
+])
+def test_count_labels_and_ranges(server, name, param, label, low, high):
+    config = server.get_device(name).get_attribute_config(param)
+    assert (config.label, config.min_value, config.max_value) == (label, low, high)
+
+
+def test_out_of_range_write_is_refused_and_the_device_keeps_its_setting(server):
+    proxy = server.get_device("all/histogram2d/1")
+    with pytest.raises(tango.DevFailed) as failed:
+        proxy.n_bins_2 = 1 << 15
+    assert failed.value.args[0].reason == "API_WAttrOutsideLimit"
+    assert "n_bins_2" in failed.value.args[0].desc
+    assert proxy.n_bins_2 == 30 and proxy.state() == tango.DevState.ON
+
+
+@pytest.mark.parametrize("cls, name", [(c, d[0][0]) for c, d in DEVICES.items() if c != "TimeTagger"])
+def test_parameter_write_values_are_the_settings(server, cls, name):
+    """Every parameter attribute's write value is the value in effect (properties or the
+    library's defaults), not Tango's initial 0."""
+    proxy = server.get_device(name)
+    properties = DEVICES[cls][0][1]
+    for param in BY_NAME[cls].params:
+        reading = proxy.read_attribute(param.name)
+        value, w_value = reading.value, reading.w_value
+        if param.kind == "channels":
+            value, w_value = list(value), list(w_value)
+        assert w_value == value, (param.name, w_value, value)
+        if param.name in properties:
+            assert value == properties[param.name], param.name
+        elif param.kind in ("int32", "int64"):
+            assert value == param.default, param.name

@@ -124,13 +124,15 @@ def test_bad_attribute_write_keeps_device_and_data(server):
     hist = server.get_device("test/histogram/1")
     acquire(hist, 0.2)
     before = hist.data
+    with pytest.raises(tango.DevFailed) as failed:   # below the attribute's min_value:
+        hist.binwidth = -5                            # Tango refuses it before the device
+    error = failed.value.args[0]
+    assert error.reason == "API_WAttrOutsideLimit" and "binwidth" in error.desc
     with pytest.raises(tango.DevFailed) as failed:
-        hist.binwidth = -5
+        hist.start_channel = "no/such/device"
     error = failed.value.args[0]
     assert error.reason == "TimeTagger_InvalidValue"
-    assert "binwidth" in error.desc and "-5" in error.desc and "[1," in error.desc
-    with pytest.raises(tango.DevFailed, match="no/such/device"):
-        hist.start_channel = "no/such/device"
+    assert "start_channel" in error.desc and "no/such/device" in error.desc
     assert hist.state() == tango.DevState.ON
     assert np.array_equal(hist.data, before) and hist.binwidth == 100
 
@@ -183,8 +185,40 @@ def test_attributes_follow_the_spec_table(server):
         config = corr.get_attribute_config(data.name)
         assert (config.label, config.unit) == (data.label, data.unit)
     assert corr.get_attribute_config("data").data_format == tango.AttrDataFormat.SPECTRUM
+    shown = {}
     for param in spec.params:
-        assert corr.get_attribute_config(param.name).writable == tango.AttrWriteType.READ_WRITE
+        config = corr.get_attribute_config(param.name)
+        assert config.writable == tango.AttrWriteType.READ_WRITE
+        shown[param.name] = (config.label, config.min_value, config.max_value)
+    # ranges a client (Jive, Taurus) checks before writing; "Not specified" = no bound
+    assert shown == {"channel_1": ("Channel 1", "Not specified", "Not specified"),
+                     "channel_2": ("Channel 2", "Not specified", "Not specified"),
+                     "binwidth": ("Bin width", "1", "Not specified"),
+                     "n_bins": ("Number of bins", "1", str(1 << 24))}
+
+
+def test_set_points_are_the_values_in_effect(server):
+    """Write values start at what the device uses, not at Tango's 0, so the write fields of
+    Jive and Taurus offer the setting in effect."""
+    corr, rate = server.get_device("test/correlation/1"), server.get_device("test/countrate/1")
+    expected = {"channel_1": "2", "channel_2": "3", "binwidth": 100, "n_bins": 200}
+    for name, value in expected.items():
+        reading = corr.read_attribute(name)
+        assert reading.w_value == reading.value == value, name
+    assert list(rate.read_attribute("channels").w_value) == ["1", "2", "3", "4", "test/delayed/1"]
+    tagger = server.get_device(TAGGER)
+    for name in ("trigger_levels", "input_delays", "deadtimes", "test_signal_channels"):
+        reading = tagger.read_attribute(name)
+        assert np.array_equal(reading.w_value, reading.value), name
+        assert len(reading.w_value) == (1 if name == "test_signal_channels" else 8), name
+    assert tagger.read_attribute("trigger_levels").w_value[0] != 0   # not Tango's initial 0
+    tagger.SetDeadtime([8, 9_999])                    # the value in effect, rounded or not
+    reading = tagger.read_attribute("deadtimes")
+    assert reading.w_value[7] == reading.value[7] >= 9_999
+    corr.binwidth = 50                                # a write rebuilds: still the same
+    reading = corr.read_attribute("binwidth")
+    assert reading.w_value == reading.value == 50
+    corr.binwidth = 100
 
 
 def test_init_brings_a_measurement_back_from_a_bad_property(server):

@@ -127,3 +127,17 @@ def test_stopped_data_keeps_no_snapshot_taken_while_running():
         assert again is final
     finally:
         timetagger_sim.freeTimeTagger(tagger)
+
+
+@pytest.mark.parametrize("spec", specs.ALL_CLASSES, ids=lambda s: s.name)
+def test_labels_are_words_and_tell_attributes_apart(spec):
+    """Jive and Taurus show labels, not names: no "N bins" abbreviations, no two alike."""
+    labels = [p.display_label for p in spec.params] + [d.label for d in spec.data]
+    assert len(set(labels)) == len(labels), labels
+    for label in labels:
+        assert not re.match(r"N\b", label), label
+    counts = {p.name: p.display_label for p in spec.params if p.name.startswith("n_")}
+    expected = {"n_bins": "Number of bins", "n_values": "Number of values",
+                "n_histograms": "Number of histograms", "n_bins_1": "Bins along axis 1",
+                "n_bins_2": "Bins along axis 2"}
+    assert counts == {name: expected[name] for name in counts}

@@ -32,6 +32,14 @@ def server():
         yield ctx
 
 
+def assert_set_points_in_effect(tagger: tango.DeviceProxy) -> None:
+    """Each input setting's write value (Jive's and Taurus' write field) is its value."""
+    for name in ("trigger_levels", "input_delays", "deadtimes", "test_signal_channels"):
+        reading = tagger.read_attribute(name)
+        assert np.array_equal(reading.w_value if reading.w_value is not None else [],
+                              reading.value if reading.value is not None else []), name
+
+
 def acquire(device: tango.DeviceProxy, seconds: float) -> None:
     device.StartFor(seconds)
     wait_until(lambda: device.state() == tango.DevState.ON)
@@ -71,6 +79,8 @@ def test_memorized_settings_survive_init(server):
     assert tagger.state() == tango.DevState.ON
     assert tagger.trigger_levels[4] == pytest.approx(0.3)
     assert list(tagger.test_signal_channels) == [1, 6] and tagger.input_delays[7] == 1234
+    assert_set_points_in_effect(tagger)                  # restored, not Tango's zeros
+    assert tagger.read_attribute("input_delays").w_value[7] == 1234
 
 
 def test_reset_restores_defaults_for_good_and_keeps_the_cables(server):
@@ -78,6 +88,7 @@ def test_reset_restores_defaults_for_good_and_keeps_the_cables(server):
     tagger.SetTriggerLevel([5, 0.4])
     tagger.SetTestSignal([7, 1])
     tagger.Reset()
+    assert_set_points_in_effect(tagger)
     defaults = (tagger.trigger_levels.copy(), list(tagger.test_signal_channels),
                 tagger.input_delays.copy())
     assert defaults[0][4] != pytest.approx(0.4) and defaults[1] == [] and not defaults[2].any()
