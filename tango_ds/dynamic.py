@@ -105,6 +105,12 @@ def create(tagger_device: Any, text: str) -> str:
         db.delete_device_property(name, list(values))
         errors.fail(errors.INVALID_VALUE, f"CreateMeasurement could not create {name!r}: "
                     f"{exc.args[0].desc.strip()}")
+    if registry.find(name) is None:
+        # pytango's create_device drops the device and its database entry when the device's
+        # own start-up fails, without raising: report it instead of returning a ghost name
+        db.delete_device_property(name, list(values))
+        errors.fail(errors.INVALID_VALUE, f"CreateMeasurement could not start {name!r}: the "
+                    "device failed during start-up (see the server log)")
     return name
 
 

@@ -74,12 +74,9 @@ def param_attribute(param: Param) -> attribute:
         extra["enum_labels"] = list(ENUMS[param.enum or ""])
     if param.kind in _FORMATS:
         extra["format"] = _FORMATS[param.kind]
-    # the range in the attribute configuration lets Jive and Taurus check a value before
-    # writing; Tango then rejects an out-of-range write itself (API_WAttrOutsideLimit)
-    cast = float if param.kind == "float" else int
-    for key, bound in (("min_value", param.minimum), ("max_value", param.maximum)):
-        if bound is not None:
-            extra[key] = str(cast(bound))
+    # No min_value/max_value: Tango would then refuse an out-of-range write itself with a
+    # message naming neither the value nor the range; the device's own check names both
+    # (and the range is in the description that Jive and Taurus show).
     return attribute(name=param.name, dtype=attr_type, dformat=fmt,
                      access=AttrWriteType.READ_WRITE, label=param.display_label, unit=param.unit,
                      doc=f"{param.doc} Allowed: {param.allowed()}. Writing rebuilds the "

@@ -79,9 +79,11 @@ class Param:
             return "a non-empty list of channel numbers or virtual-channel device names"
         if self.kind == "enum":
             return "one of " + ", ".join(ENUMS[self.enum or ""])
-        low = "-inf" if self.minimum is None else f"{self.minimum:g}"
-        high = "inf" if self.maximum is None else f"{self.maximum:g}"
-        what = "an integer" if self.kind.startswith("int") else "a number"
+        integral = self.kind.startswith("int")
+        shown = (lambda bound: str(int(bound))) if integral else (lambda bound: f"{bound:g}")
+        low = "-inf" if self.minimum is None else shown(self.minimum)
+        high = "inf" if self.maximum is None else shown(self.maximum)
+        what = "an integer" if integral else "a number"
         return f"{what} in [{low}, {high}]{' ' + self.unit if self.unit else ''}"
 
 
