@@ -39,7 +39,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
+
+from tango_ds.processes import ProcessError, free_port, stop_process, wait_ready
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_LAYOUT = HERE / "facility.json"
@@ -51,48 +53,11 @@ SERVER = "TimeTaggerDS"
 READY_TIMEOUT_S = 60.0
 
 
-class DeployError(RuntimeError):
+class DeployError(ProcessError):
     """A step failed; the message says which and what to do."""
 
 
 # ----------------------------------------------------------------------------- helpers
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(what: str, check: Callable[[], object], process: subprocess.Popen,
-               log: Path | None = None, timeout: float = READY_TIMEOUT_S) -> None:
-    """Poll ``check()`` until it succeeds; fail early if ``process`` exits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-            raise DeployError(f"{what} exited with code {process.returncode}. {tail}")
-        try:
-            check()
-            return
-        except Exception:  # noqa: BLE001 - not ready yet
-            if time.monotonic() > deadline:
-                raise DeployError(f"{what} not ready within {timeout:.0f} s") from None
-            time.sleep(0.1)
-
-
-def stop_process(process: subprocess.Popen | None, first: int = signal.SIGTERM,
-                 timeout: float = 20.0) -> None:
-    """Send ``first`` (the process's clean-shutdown signal), then SIGKILL after ``timeout``."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(first)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def missing_packages() -> list[str]:
     """Debian packages of :data:`PACKAGES` that are not installed."""
     return [p for p in PACKAGES if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode]
@@ -181,7 +146,7 @@ class MariaDB:
              "--bind-address=127.0.0.1", "--skip-log-bin", f"--log-error={log}",
              *self._account()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
-        wait_ready("MariaDB", lambda: self.sql("SELECT 1"), self.process, log)
+        wait_ready("MariaDB", lambda: self.sql("SELECT 1"), self.process, READY_TIMEOUT_S, log)
 
     def sql(self, statements: str, database: str = "", cwd: Path | None = None) -> str:
         """Run SQL as the administrator (socket authentication); returns the output."""
@@ -269,7 +234,8 @@ class Deployment:
             self.databaseds = subprocess.Popen([str(DATABASEDS), "2", *self._endpoint(self.tango_port)],
                                                env=env, stdout=out, stderr=subprocess.STDOUT,
                                                start_new_session=True)
-        wait_ready("DataBaseds", lambda: self.database().get_server_list("*"), self.databaseds, log)
+        wait_ready("DataBaseds", lambda: self.database().get_server_list("*"), self.databaseds,
+                   READY_TIMEOUT_S, log)
 
     def apply(self, layout: Path) -> None:
         """Apply a dsconfig file (add and update only)."""
@@ -291,7 +257,7 @@ class Deployment:
         for name in self.devices(instance):
             wait_ready(f"{SERVER}/{instance} ({name})",
                        lambda n=name: tango.DeviceProxy(f"tango://{self.tango_host}/{n}").ping(),
-                       process, log)
+                       process, READY_TIMEOUT_S, log)
 
     def stop_server(self, instance: str) -> None:
         stop_process(self.servers.pop(instance, None), signal.SIGTERM)
@@ -386,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("a device server exited; stopping", file=sys.stderr)
             return 1
         return 0
-    except DeployError as exc:
+    except ProcessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -27,37 +27,17 @@ from typing import Sequence
 import platformdirs
 import tango
 
+from .processes import free_port, stop_process, wait_ready
+
 SERVER = "TimeTaggerDS"
 INSTANCE = "quickstart"
 DEFAULT_LAYOUT = Path(__file__).with_name("default_layout.json")
 _READY_TIMEOUT_S = 60.0
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free on ``host`` right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex((host, port)) != 0
-
-
-def _wait(what: str, check, process: subprocess.Popen, timeout: float = _READY_TIMEOUT_S) -> None:
-    """Poll ``check()`` until it returns without raising; fail if ``process`` dies."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode}")
-        try:
-            check()
-            return
-        except Exception:  # noqa: BLE001 - not ready yet
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not become ready within {timeout:.0f} s") from None
-            time.sleep(0.1)
 
 
 def _die_with_parent() -> None:
@@ -66,19 +46,6 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
-
-
-def stop(process: subprocess.Popen | None, timeout: float = 15.0) -> None:
-    """Ask a child to stop (SIGINT, as Ctrl-C would), then terminate, then kill."""
-    if process is None or process.poll() is not None:
-        return
-    for send in (lambda: process.send_signal(signal.SIGINT), process.terminate, process.kill):
-        send()
-        try:
-            process.wait(timeout)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 class Quickstart:
@@ -121,7 +88,8 @@ class Quickstart:
             [sys.executable, "-m", "tango.databaseds.database", "--host", self.bind,
              "--port", str(self.port), "2"], env=env, stdout=subprocess.DEVNULL,
             start_new_session=True, preexec_fn=_die_with_parent)  # Ctrl-C reaches us only: we stop children in order
-        _wait("the Tango database", lambda: self._db().get_server_list(), self.database)
+        wait_ready("the Tango database", lambda: self._db().get_server_list(), self.database,
+                   _READY_TIMEOUT_S)
 
     def _db(self) -> tango.Database:
         host, port = self.tango_host.rsplit(":", 1)
@@ -147,12 +115,13 @@ class Quickstart:
         self.server = subprocess.Popen([sys.executable, "-m", "tango_ds", INSTANCE, *endpoint],
                                        env=self.env, start_new_session=True, preexec_fn=_die_with_parent)
         for name, _ in self.devices():
-            _wait(f"device {name}", lambda n=name: tango.DeviceProxy(n).ping(), self.server)
+            wait_ready(f"device {name}", lambda n=name: tango.DeviceProxy(n).ping(), self.server,
+                       _READY_TIMEOUT_S)
 
     def stop(self) -> None:
         """Device server first (it unregisters from the database), then the database."""
-        stop(self.server)
-        stop(self.database)
+        stop_process(self.server)
+        stop_process(self.database)
 
     def banner(self) -> str:
         """What to tell the user: TANGO_HOST, devices, an example."""

@@ -1,4 +1,8 @@
 """The library's ``Experimental`` namespace: simulated signal generators and transforms."""
-from .signals import (ExponentialSignalGenerator, GaussianSignalGenerator, SignalGeneratorBase,  # noqa: F401
+from .signals import (ExponentialSignalGenerator, GaussianSignalGenerator, SignalGeneratorBase,
                       SimDetector, SimSignalSplitter, TransformDeadtime, TransformEfficiency,
                       TransformGaussianBroadening, UniformSignalGenerator)
+
+__all__ = ["ExponentialSignalGenerator", "GaussianSignalGenerator", "SignalGeneratorBase", "SimDetector",
+           "SimSignalSplitter", "TransformDeadtime", "TransformEfficiency",
+           "TransformGaussianBroadening", "UniformSignalGenerator"]

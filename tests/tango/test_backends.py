@@ -10,7 +10,7 @@ from ds_helpers import context, established_to, silent_server, wait_until, write
 from Pyro5.errors import CommunicationError
 from rpc_bridge.client import createProxy
 
-from tango_ds.quickstart import free_port, stop
+from tango_ds.processes import free_port, stop_process
 
 TEST_SIGNAL_HZ = 403.2e6 / 504
 
@@ -142,4 +142,4 @@ def test_entry_point_without_database():
                                     '"params": {"channels": [1]}}')
         assert proxy.state() == tango.DevState.ON
     finally:
-        stop(server)
+        stop_process(server)
