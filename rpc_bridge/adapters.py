@@ -67,6 +67,7 @@ class _Tracker:
         self.adapter = weakref.ref(adapter)  # no cycle: a released adapter is freed at once
 
     def close(self) -> None:
+        """Release the adapter (Pyro5 calls this when the owning connection closes)."""
         adapter = self.adapter()
         if adapter is not None:
             adapter._release()
@@ -180,6 +181,7 @@ class Bridge:
         return adapter
 
     def forget(self, adapter: Adapter) -> None:
+        """Drop a released adapter from the live set, its parent and the daemon."""
         with self.lock:
             self.live.discard(adapter)
             if adapter._parent is not None:
@@ -190,6 +192,7 @@ class Bridge:
             pass
 
     def free(self, tagger: Any) -> Any:
+        """Free a tagger with the provider's own ``freeTimeTagger``."""
         return self.spec.module.freeTimeTagger(tagger)
 
     def owns_tagger(self, adapter: Adapter) -> bool:

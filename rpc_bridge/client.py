@@ -74,6 +74,7 @@ class Session:
         self._lock = threading.Lock()
 
     def proxy(self, object_id: str) -> Proxy:
+        """A msgpack Pyro5 proxy to the server object ``object_id`` of this session."""
         proxy = Proxy(f"PYRO:{object_id}@{self.host}:{self.port}")
         proxy._pyroSerializer = "msgpack"
         if self.timeout:
@@ -100,6 +101,7 @@ class Session:
         return self.incoming(result)
 
     def get_attribute(self, proxy: Proxy, name: str) -> Any:
+        """Read a remote property, with the library's exception types."""
         try:
             if proxy._pyroConnection is None:
                 self.connect(proxy)
@@ -108,6 +110,7 @@ class Session:
             raise _remote_exception(exc) from None
 
     def outgoing(self, value: Any) -> Any:
+        """An argument in wire form: remote objects as proxies, enums and numpy scalars as numbers."""
         if isinstance(value, RemoteObject):
             return Proxy(value._proxy._pyroUri)
         if isinstance(value, enum.Enum):
@@ -121,6 +124,7 @@ class Session:
         return value
 
     def incoming(self, value: Any) -> Any:
+        """A result in client form: proxies become objects of the generated classes."""
         if isinstance(value, Proxy):
             object_id = value._pyroUri.object
             cls = self.classes.get(object_id.rsplit("_", 1)[0], RemoteObject)
@@ -136,6 +140,7 @@ class Session:
         proxy._pyroRelease()
 
     def close(self) -> None:
+        """Close every proxy of this session (the server then releases its objects)."""
         with self._lock:
             proxies, self.proxies = list(self.proxies.values()), {}
         for proxy in proxies:

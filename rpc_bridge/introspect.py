@@ -73,10 +73,12 @@ class ProviderSpec:
 
     @property
     def tagger_base(self) -> type:
+        """The provider's ``TimeTaggerBase``."""
         return self.module.TimeTaggerBase
 
     @property
     def iterator_base(self) -> type:
+        """The provider's ``IteratorBase``."""
         return self.module.IteratorBase
 
     def coverage(self) -> tuple[int, int, int]:

@@ -18,6 +18,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: run the official server on the provider module given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)

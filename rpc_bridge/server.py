@@ -55,6 +55,7 @@ class BridgeDaemon(Daemon):
         super().__init__(host=host, port=port)
 
     def validateHandshake(self, conn: Any, data: Any) -> Any:
+        """Pyro5 hook: refuse the connection unless its token proves the shared key."""
         if self._authenticator is not None:
             self._authenticator.check(data)
         return "ok"

@@ -25,9 +25,11 @@ class _Owner:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-owner")
 
     def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call ``function`` on the owning thread and return its result."""
         return self._pool.submit(function, *args, **kwargs).result()
 
     def shutdown(self) -> None:
+        """Let the owning thread end."""
         self._pool.shutdown(wait=False)
 
 
