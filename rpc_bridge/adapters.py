@@ -117,16 +117,21 @@ class Adapter:
         return result
 
 
+def _described(wrapper: Callable, name: str, func: Any) -> Callable:
+    """Give ``wrapper`` the name, docstring and (where known) signature of ``func``."""
+    wrapper.__name__ = name
+    wrapper.__doc__ = inspect.getdoc(func)
+    sig = signatures.signature_of(func)
+    if sig is not None:
+        wrapper.__signature__ = sig
+    return wrapper
+
+
 def _forwarding_method(name: str, func: Callable) -> Callable:
     def method(self: Adapter, *args: Any, **kwargs: Any) -> Any:
         return self._bridge.invoke(self, getattr(self._target(), name), args, kwargs)
 
-    method.__name__ = name
-    method.__doc__ = inspect.getdoc(func)
-    sig = signatures.signature_of(func)
-    if sig is not None:
-        method.__signature__ = sig
-    return method
+    return _described(method, name, func)
 
 
 def _forwarding_property(name: str, prop: Any) -> property:
@@ -334,12 +339,7 @@ def _root_function(bridge: Bridge, name: str, func: Callable) -> Callable:
 
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             return bridge.invoke(None, func, args, kwargs, owns=owns)
-    call.__name__ = name
-    call.__doc__ = inspect.getdoc(func)
-    sig = signatures.signature_of(func)
-    if sig is not None:
-        call.__signature__ = sig
-    return call
+    return _described(call, name, func)
 
 
 def _root_constructor(bridge: Bridge, spec: ClassSpec) -> Callable:

@@ -180,14 +180,19 @@ class RemoteObject:
         return f"<remote {type(self).__name__} {self._proxy._pyroUri.object}>"
 
 
+def _described(function: Callable, name: str, info: dict, with_self: bool = False) -> Callable:
+    """Give ``function`` the name, docstring and signature the server described."""
+    function.__name__ = name
+    function.__doc__ = info["doc"]
+    function.__signature__ = signatures.from_wire(info["sig"], with_self=with_self)
+    return function
+
+
 def _method(name: str, info: dict) -> Callable:
     def method(self: RemoteObject, *args: Any, **kwargs: Any) -> Any:
         return self._session.call(self._proxy, name, args, kwargs)
 
-    method.__name__ = name
-    method.__doc__ = info["doc"]
-    method.__signature__ = signatures.from_wire(info["sig"], with_self=True)
-    return method
+    return _described(method, name, info, with_self=True)
 
 
 def _property(name: str, doc: str) -> property:
@@ -259,10 +264,7 @@ class LibraryProxy(types.ModuleType):
         def function(*args: Any, **kwargs: Any) -> Any:
             return session.call(root, name, args, kwargs)
 
-        function.__name__ = name
-        function.__doc__ = info["doc"]
-        function.__signature__ = signatures.from_wire(info["sig"])
-        return function
+        return _described(function, name, info)
 
     def __getattr__(self, name: str) -> Any:
         """Fallback for the official server: any function or constructor by name."""

@@ -15,12 +15,19 @@ def _checked_channels(tagger: TimeTaggerBase, channels: object) -> np.ndarray:
     return np.array([tagger._check_channel("channels", c) for c in numbers], dtype=np.int32)
 
 
-def channel_rows(ch: np.ndarray, channels: np.ndarray) -> np.ndarray:
-    """For each tag, the position of its channel in ``channels``, or -1 if not listed."""
-    offset = int(channels.min())
-    table = np.full(int(channels.max()) - offset + 1, -1, np.int64)
-    table[channels - offset] = np.arange(channels.size)
-    return kernels.lookup_rows(ch, table, offset)
+class ChannelRows:
+    """Maps each tag to the position of its channel in ``channels`` (-1 if not listed).
+
+    The lookup table is built once, when the measurement is made, not per block.
+    """
+
+    def __init__(self, channels: np.ndarray) -> None:
+        self._offset = int(channels.min())
+        self._table = np.full(int(channels.max()) - self._offset + 1, -1, np.int64)
+        self._table[channels - self._offset] = np.arange(channels.size)
+
+    def __call__(self, ch: np.ndarray) -> np.ndarray:
+        return kernels.lookup_rows(ch, self._table, self._offset)
 
 
 class Countrate(IteratorBase):
@@ -29,6 +36,7 @@ class Countrate(IteratorBase):
     def __init__(self, tagger: TimeTaggerBase, channels: list[int]) -> None:
         super().__init__(tagger)
         self._channel_array = _checked_channels(tagger, channels)
+        self._rows = ChannelRows(self._channel_array)
         self._clear_data()
         self._register()
 
@@ -41,7 +49,7 @@ class Countrate(IteratorBase):
         self._end = 0
 
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
-        rows = channel_rows(ch, self._channel_array)
+        rows = self._rows(ch)
         mine = rows >= 0
         if self._first is None and mine.any():
             self._first = int(ts[np.argmax(mine)])
@@ -136,6 +144,7 @@ class Counter(IteratorBase):
                  n_values: int = 1) -> None:
         super().__init__(tagger)
         self._channel_array = _checked_channels(tagger, channels)
+        self._rows = ChannelRows(self._channel_array)
         self._binwidth = validation.positive_int("binwidth", binwidth, "ps")
         self._n_values = validation.positive_int("n_values", n_values)
         self._clear_data()
@@ -164,7 +173,7 @@ class Counter(IteratorBase):
         if self._pending_start is None:
             self._pending_start = t0 - (cap0 - first_bin * bw)
         n_ch = self._channel_array.size
-        rows = channel_rows(ch, self._channel_array)
+        rows = self._rows(ch)
         mine = rows >= 0
         cols = (ts[mine] - t0 + cap0) // bw - first_bin
         counts = np.bincount(rows[mine] * n_cols + cols, minlength=n_ch * n_cols).reshape(n_ch, n_cols)
