@@ -13,7 +13,14 @@ bookkeeping every forwarded call needs:
   closed; measurements made on a tagger close with it, so other clients get a clear
   "no longer exists" error instead of touching a freed tagger;
 * exceptions: library exceptions of non-builtin types travel as their nearest builtin
-  base with ``remote_type`` naming the original, which our client re-creates.
+  base with ``remote_type`` naming the original, which our client re-creates;
+* reach: an adapter belongs to the scope of the connection that made it
+  (:mod:`rpc_bridge.ownership`); calls and arguments from any other scope are refused;
+* file names: arguments that name files resolve inside the data directory
+  (:mod:`rpc_bridge.paths`); recorders are watched by the recording budget;
+* waits: ``waitUntilFinished`` and the other blocking waits of :data:`BOUNDED_WAITS` run for
+  at most :data:`WAIT_SLICE_MS` per call (our client repeats them up to the caller's
+  timeout), so no call holds a server thread for long.
 
 The root object (Pyro id ``TimeTaggerRPC``, as the official server) offers the module
 functions, a constructor per constructible class, ``enum_definitions()`` (official
@@ -38,10 +45,22 @@ from Pyro5.client import Proxy
 
 from . import signatures
 from .introspect import FREE_FUNCTION, TAGGER_FACTORY_PREFIX, ClassSpec, ProviderSpec
+from .ownership import Scope, current_scope, reaches
+from .paths import PATH_ARGUMENTS, RECORDERS, DataDirectory, RecordingBudget
 
 log = logging.getLogger(__name__)
 ROOT_ID = "TimeTaggerRPC"
 _PLAIN = (str, bytes, bool, int, float, type(None), np.ndarray, np.generic)
+#: Library methods that block until something happens, each with a ``timeout`` in ms (-1: forever).
+BOUNDED_WAITS = frozenset({"waitUntilFinished", "waitForCompletion", "sync", "waitForFence"})
+#: Longest a bounded wait runs on the server per call (ms).
+WAIT_SLICE_MS = 1000
+
+
+def unknown_object(object_id: str) -> errors.DaemonError:
+    """The one error for an object a connection cannot reach (whether or not it exists)."""
+    return errors.DaemonError(f"unknown object {object_id[:80]!r}: not an object of this connection "
+                              "(freed, its owner disconnected, or created by another client)")
 
 
 def portable_exception(exc: BaseException) -> BaseException:
@@ -86,6 +105,7 @@ class Adapter:
         self._parent: Adapter | None = None
         self._closed = False
         self._tracker = _Tracker(self)
+        self._scope: Scope | None = current_scope()
         self._id = f"{type(self).__name__}_{uuid.uuid4().hex}"
 
     def __repr__(self) -> str:
@@ -127,11 +147,36 @@ def _described(wrapper: Callable, name: str, func: Any) -> Callable:
     return wrapper
 
 
-def _forwarding_method(name: str, func: Callable) -> Callable:
+def _forwarding_method(name: str, func: Callable, path_key: str | None) -> Callable:
     def method(self: Adapter, *args: Any, **kwargs: Any) -> Any:
-        return self._bridge.invoke(self, getattr(self._target(), name), args, kwargs)
+        return self._bridge.invoke(self, getattr(self._target(), name), args, kwargs, path_key=path_key)
 
     return _described(method, name, func)
+
+
+def _bounded_wait(name: str, func: Callable) -> Callable:
+    """Forward a blocking wait with its ``timeout`` (ms) cut to :data:`WAIT_SLICE_MS`."""
+    sig = signatures.without_self(signatures.signature_of(func))
+
+    def method(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        timeout = bound.arguments.get("timeout", -1)
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and \
+                not 0 <= timeout <= WAIT_SLICE_MS:
+            bound.arguments["timeout"] = WAIT_SLICE_MS
+        return self._bridge.invoke(self, getattr(self._target(), name), bound.args, bound.kwargs)
+
+    return _described(method, name, func)
+
+
+def _path_key(cls: type, name: str | None) -> str | None:
+    """The :data:`~rpc_bridge.paths.PATH_ARGUMENTS` entry of ``cls`` (``name=None``) or its method."""
+    for base in cls.__mro__:
+        key = base.__name__ if name is None else f"{base.__name__}.{name}"
+        if key in PATH_ARGUMENTS:
+            return key
+    return None
 
 
 def _forwarding_property(name: str, prop: Any) -> property:
@@ -147,7 +192,10 @@ def _forwarding_property(name: str, prop: Any) -> property:
 
 def build_adapter_class(spec: ClassSpec, bridge: "Bridge") -> type:
     """An exposed :class:`Adapter` subclass forwarding every public method and property of ``spec``."""
-    attrs: dict[str, Any] = {name: _forwarding_method(name, func) for name, func in spec.methods.items()}
+    attrs: dict[str, Any] = {
+        name: _bounded_wait(name, func) if name in BOUNDED_WAITS
+        else _forwarding_method(name, func, _path_key(spec.cls, name))
+        for name, func in spec.methods.items()}
     attrs.update({name: _forwarding_property(name, prop) for name, prop in spec.properties.items()})
     attrs.update(_bridge=bridge, _wraps=spec.cls, __doc__=inspect.getdoc(spec.cls),
                  __module__=__name__)
@@ -157,10 +205,13 @@ def build_adapter_class(spec: ClassSpec, bridge: "Bridge") -> type:
 class Bridge:
     """Adapters, ownership and conversions for one daemon serving one provider."""
 
-    def __init__(self, spec: ProviderSpec, daemon: Any, shared_taggers: Iterable[Any] = ()) -> None:
+    def __init__(self, spec: ProviderSpec, daemon: Any, directory: DataDirectory,
+                 shared_taggers: Iterable[Any] = (), budget: RecordingBudget | None = None) -> None:
         self.spec = spec
         self.daemon = daemon
         self.shared_taggers = list(shared_taggers)
+        self.directory = directory
+        self.budget = budget
         self.lock = threading.RLock()
         self.live: set[Adapter] = set()
         self.adapter_classes = {s.cls: build_adapter_class(s, self) for s in spec.classes.values()}
@@ -184,6 +235,16 @@ class Bridge:
         except errors.PyroError:  # created outside a client call (in-process use): owner is the server
             pass
         return adapter
+
+    def reachable(self, object_id: str, scope: Scope | None) -> bool:
+        """True if ``object_id`` is a live adapter that ``scope`` may use."""
+        adapter = self.daemon.objectsById.get(object_id)
+        return isinstance(adapter, Adapter) and not adapter._closed and reaches(scope, adapter._scope)
+
+    def ids_reachable_from(self, scope: Scope | None) -> list[str]:
+        """Ids of the live adapters ``scope`` may use."""
+        with self.lock:
+            return [a._id for a in self.live if not a._closed and reaches(scope, a._scope)]
 
     def forget(self, adapter: Adapter) -> None:
         """Drop a released adapter from the live set, its parent and the daemon."""
@@ -216,6 +277,8 @@ class Bridge:
         Returns what was released: ``{"objects": n, "taggers": m}`` (m taggers freed).
         """
         released = self.counts()
+        if self.budget is not None:
+            self.budget.close()
         with self.lock:
             adapters = sorted(self.live, key=lambda a: not isinstance(a._obj, self.spec.tagger_base))
         for adapter in adapters:
@@ -234,12 +297,12 @@ class Bridge:
     # -- conversions -----------------------------------------------------------------
     def resolve(self, proxy: Proxy) -> Adapter:
         """The adapter a Pyro proxy argument refers to, or a clear error naming it."""
-        object_id = proxy._pyroUri.object
-        adapter = self.daemon.objectsById.get(object_id)
-        if not isinstance(adapter, Adapter) or adapter._closed:
-            raise ValueError(f"argument refers to remote object {object_id!r}, which does not exist on "
-                             f"this server (freed, its owner disconnected, or it belongs to another server)")
-        return adapter
+        object_id = str(proxy._pyroUri.object)
+        if not self.reachable(object_id, current_scope()):
+            raise ValueError(f"argument refers to remote object {object_id[:80]!r}, which is not an "
+                             "object of this connection (freed, its owner disconnected, created by "
+                             "another client, or it belongs to another server)")
+        return self.daemon.objectsById[object_id]
 
     def unwrap(self, value: Any, found: list[Adapter]) -> Any:
         """Replace proxies (also inside lists, tuples and dicts) by the library objects."""
@@ -273,17 +336,30 @@ class Bridge:
         return value if adapter is None else adapter
 
     def invoke(self, caller: Adapter | None, func: Callable, args: tuple, kwargs: dict,
-               owns: bool = False) -> Any:
-        """Call ``func`` with unwrapped arguments; wrap the result, translate exceptions."""
+               owns: bool = False, path_key: str | None = None, recorder: bool = False) -> Any:
+        """Call ``func`` with unwrapped arguments; wrap the result, translate exceptions.
+
+        ``path_key`` names the :data:`~rpc_bridge.paths.PATH_ARGUMENTS` entry whose file names
+        are confined to the data directory; a ``recorder`` result is watched by the budget.
+        """
+        if caller is not None and not reaches(current_scope(), caller._scope):
+            raise unknown_object(caller._id)
         found: list[Adapter] = [caller] if caller is not None else []
         args = self.unwrap(tuple(args), found)
         kwargs = self.unwrap(dict(kwargs), found)
         parent = next((a for a in found if isinstance(a._obj, self.spec.tagger_base)), None)
         try:
+            if path_key is not None:
+                args, kwargs = self.directory.confine(path_key, args, kwargs)
+            if recorder and self.budget is not None:
+                self.budget.check_room()
             result = func(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every library error goes to the client
             raise portable_exception(exc) from None
-        return self.wrap(result, owns=owns, parent=parent)
+        wrapped = self.wrap(result, owns=owns, parent=parent)
+        if recorder and self.budget is not None and isinstance(wrapped, Adapter):
+            self.budget.watch(wrapped)
+        return wrapped
 
     # -- root object -------------------------------------------------------------------
     def shared_tagger_for(self, args: tuple, kwargs: dict) -> Any | None:
@@ -312,7 +388,9 @@ class Bridge:
                 "base": next((names[c] for c in spec.cls.__mro__[1:] if c in names), None),
                 "doc": inspect.getdoc(spec.cls) or "",
                 "init": {"doc": inspect.getdoc(spec.cls.__init__) or "", "sig": signatures.to_wire(init)},
-                "methods": {m: signatures.describe(f) for m, f in spec.methods.items()},
+                "methods": {m: dict(signatures.describe(f), **({"wait_slice_ms": WAIT_SLICE_MS}
+                                                               if m in BOUNDED_WAITS else {}))
+                            for m, f in spec.methods.items()},
                 "properties": {p: inspect.getdoc(v) or "" for p, v in spec.properties.items()},
             }
         return {
@@ -336,15 +414,19 @@ def _root_function(bridge: Bridge, name: str, func: Callable) -> Callable:
             return bridge.invoke(None, func, args, kwargs, owns=True)
     else:
         owns = name.startswith(TAGGER_FACTORY_PREFIX)
+        path_key = name if name in PATH_ARGUMENTS else None
 
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return bridge.invoke(None, func, args, kwargs, owns=owns)
+            return bridge.invoke(None, func, args, kwargs, owns=owns, path_key=path_key)
     return _described(call, name, func)
 
 
 def _root_constructor(bridge: Bridge, spec: ClassSpec) -> Callable:
+    path_key = _path_key(spec.cls, None)
+    recorder = any(base.__name__ in RECORDERS for base in spec.cls.__mro__)
+
     def construct(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return bridge.invoke(None, spec.cls, args, kwargs)
+        return bridge.invoke(None, spec.cls, args, kwargs, path_key=path_key, recorder=recorder)
 
     construct.__name__ = spec.wire_name
     construct.__doc__ = inspect.getdoc(spec.cls)

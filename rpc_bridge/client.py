@@ -3,7 +3,7 @@
 ::
 
     from rpc_bridge.client import createProxy
-    TT = createProxy("127.0.0.1", 23000)          # key: auth_key=... or $TIMETAGGER_RPC_KEY
+    TT = createProxy("127.0.0.1", 23000)          # the key: found in the per-user key file
     t = TT.createTimeTagger()
     t.setTestSignal([1, 2], True)
     c = TT.Correlation(t, 1, 2, binwidth=10, n_bins=1000)
@@ -13,33 +13,39 @@
 
 Classes, functions, enums (``TT.Resolution.Standard``), constants (``TT.CHANNEL_UNUSED``)
 and ``TT.Experimental`` are built from the server's ``describe()``, with the library's
-docstrings and signatures, so ``help(TT.Correlation)`` works. Against the official
-``TimeTaggerRPC`` server (no ``describe``) the same calls work, without documentation.
-Library exceptions arrive with their original type name and message. Arrays arrive
-read-only (zero copy); ``.copy()`` them to modify in place. ``createProxy`` tunes
-glibc's allocator in the calling process unless told not to (``tune_allocator=False``; see
-its docstring).
+docstrings and signatures, so ``help(TT.Correlation)`` works and an unknown name raises
+``AttributeError``. Against Swabian's ``TimeTaggerRPC`` server (no ``describe``) the same
+calls work, without documentation. Library exceptions arrive with their original type
+name and message. Arrays arrive read-only (zero copy); ``.copy()`` them to modify in place.
+``createProxy`` tunes glibc's allocator in the calling process unless told not to
+(``tune_allocator=False``; see its docstring).
 
-Threads: Pyro5 proxies belong to the thread that created them. Use one ``createProxy``
-per thread (or process). Objects belong to the connection that created them and are
-released when it frees them, closes, or disconnects. To share a tagger between clients,
-host it in the server (``serve_in_thread(..., preexisting_taggers=[tagger])``, as the
-Tango device server does): every client's ``createTimeTagger()`` then returns it, and
-each client's measurements on it are its own.
+The key: ``auth_key``, ``auth_key_file``, ``$TIMETAGGER_RPC_KEY`` or the per-user key file
+(:mod:`rpc_bridge.keys`) the server created, in that order.
+
+One connection carries every call of a client (:mod:`rpc_bridge.connection`); it may be
+used from several threads (calls are sent one at a time; ``_pyroClaimOwnership`` is
+accepted for TimeTaggerRPC scripts and does nothing). Everything the client creates
+belongs to that connection and is released when the client frees it, closes, or
+disconnects. Blocking waits (``waitUntilFinished``, ...) are repeated in slices the server
+bounds, up to the timeout the caller gives. To share a tagger between clients, host it in
+the server (``serve_in_thread(..., preexisting_taggers=[tagger])``, as the Tango device
+server does): every client's ``createTimeTagger()`` then returns it, and each client's
+measurements on it are its own.
 """
 from __future__ import annotations
 
 import enum
-import threading
+import time
 import types
 from typing import Any, Callable
 
 import numpy as np
-from Pyro5 import errors
+from Pyro5 import core, errors
 from Pyro5.client import Proxy
 
-from . import codec, memory, security, signatures
-from .adapters import ROOT_ID
+from . import codec, keys, memory, security, signatures
+from .connection import ROOT_ID, Connection
 
 DEFAULT_PORT = 23000
 _exception_types: dict[tuple[str, type], type] = {}
@@ -63,56 +69,33 @@ def _remote_exception(exc: BaseException) -> BaseException:
 
 
 class Session:
-    """One client: connection settings and every Pyro proxy it opened."""
+    """One client: its connection, the generated classes, and conversions in and out."""
 
-    def __init__(self, host: str, port: int, auth_key: bytes | None, tls: Any, timeout: float | None) -> None:
-        self.host, self.port = host, port
-        self.auth_key, self.tls, self.timeout = auth_key, tls, timeout
-        # kept open until close(): a call's connection owns what the call created (data objects)
-        self.proxies: dict[str, Proxy] = {}
+    def __init__(self, connection: Connection, described: bool) -> None:
+        self.connection = connection
+        self.described = described
         self.classes: dict[str, type] = {}
-        self._lock = threading.Lock()
+        self._metadata: dict[str, dict] = {ROOT_ID: connection.root_metadata}
 
-    def proxy(self, object_id: str) -> Proxy:
-        """A msgpack Pyro5 proxy to the server object ``object_id`` of this session."""
-        proxy = Proxy(f"PYRO:{object_id}@{self.host}:{self.port}")
-        proxy._pyroSerializer = "msgpack"
-        if self.timeout:
-            proxy._pyroTimeout = self.timeout
-        with self._lock:
-            self.proxies[object_id] = proxy
-        return proxy
-
-    def connect(self, proxy: Proxy) -> None:
-        """Open the connection now, with a fresh auth token and our TLS settings."""
-        if self.auth_key:
-            proxy._pyroHandshake = security.make_token(self.auth_key)
-        with security.pyro_ssl(self.tls):
-            proxy._pyroBind()
-
-    def call(self, proxy: Proxy, method: str, args: tuple, kwargs: dict) -> Any:
-        """Invoke ``method`` remotely; proxies in and out are our objects."""
+    def call(self, object_id: str, method: str, args: tuple, kwargs: dict) -> Any:
+        """Invoke ``method`` remotely; remote objects in and out are ours."""
         try:
-            if proxy._pyroConnection is None:
-                self.connect(proxy)
-            result = proxy._pyroInvoke(method, self.outgoing(args), self.outgoing(kwargs))
+            result = self.connection.call(object_id, method, self.outgoing(args), self.outgoing(kwargs))
         except Exception as exc:  # noqa: BLE001 - re-raised with the remote type
             raise _remote_exception(exc) from None
         return self.incoming(result)
 
-    def get_attribute(self, proxy: Proxy, name: str) -> Any:
-        """Read a remote property, with the library's exception types."""
-        try:
-            if proxy._pyroConnection is None:
-                self.connect(proxy)
-            return self.incoming(getattr(proxy, name))
-        except Exception as exc:  # noqa: BLE001
-            raise _remote_exception(exc) from None
+    def metadata(self, object_id: str) -> dict:
+        """Pyro5 metadata (methods, attrs) of an object, for servers without ``describe``."""
+        kind = object_id.rsplit("_", 1)[0]
+        if kind not in self._metadata:
+            self._metadata[kind] = self.call(core.DAEMON_NAME, "get_metadata", (object_id,), {})
+        return self._metadata[kind]
 
     def outgoing(self, value: Any) -> Any:
         """An argument in wire form: remote objects as proxies, enums and numpy scalars as numbers."""
         if isinstance(value, RemoteObject):
-            return Proxy(value._proxy._pyroUri)
+            return Proxy(f"PYRO:{value._id}@{self.connection.location}")
         if isinstance(value, enum.Enum):
             return value.value
         if isinstance(value, np.generic):
@@ -126,58 +109,52 @@ class Session:
     def incoming(self, value: Any) -> Any:
         """A result in client form: proxies become objects of the generated classes."""
         if isinstance(value, Proxy):
-            object_id = value._pyroUri.object
-            cls = self.classes.get(object_id.rsplit("_", 1)[0], RemoteObject)
-            return cls._attach(self, self.proxy(object_id))
+            object_id = str(value._pyroUri.object)
+            return self.classes.get(object_id.rsplit("_", 1)[0], RemoteObject)._attach(self, object_id)
         if isinstance(value, list):
             return [self.incoming(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.incoming(v) for k, v in value.items()}
         return value
-
-    def forget(self, proxy: Proxy) -> None:
-        """Close and drop the proxy of a released object."""
-        with self._lock:
-            self.proxies.pop(proxy._pyroUri.object, None)
-        proxy._pyroRelease()
-
-    def close(self) -> None:
-        """Close every proxy of this session (the server then releases its objects)."""
-        with self._lock:
-            proxies, self.proxies = list(self.proxies.values()), {}
-        for proxy in proxies:
-            try:
-                proxy._pyroRelease()
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
 
 
 class RemoteObject:
     """A library object living on the server (tagger, measurement, data object, ...)."""
 
-    _session: Session | None = None
+    _session: Session
+    _id: str
     _wire_name = ""
 
     @classmethod
-    def _attach(cls, session: Session, proxy: Proxy) -> "RemoteObject":
+    def _attach(cls, session: Session, object_id: str) -> "RemoteObject":
         obj = cls.__new__(cls)
-        obj.__dict__.update(_session=session, _proxy=proxy)
+        obj.__dict__.update(_session=session, _id=object_id)
         return obj
 
     def __getattr__(self, name: str) -> Any:
-        """Fallback for members the server did not describe (official server)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        session, proxy = self.__dict__["_session"], self.__dict__["_proxy"]
-        if proxy._pyroConnection is None:
-            try:
-                session.connect(proxy)
-            except Exception as exc:  # noqa: BLE001 - re-raised with the remote type
-                raise _remote_exception(exc) from None
-        if name in proxy._pyroAttrs:
-            return session.get_attribute(proxy, name)
-        return lambda *args, **kwargs: session.call(proxy, name, args, kwargs)
+        """Members of servers without ``describe`` (Swabian's), from Pyro5's metadata."""
+        session = self.__dict__.get("_session")
+        if name.startswith("_") or session is None or session.described:
+            raise AttributeError(f"{type(self).__name__!r} remote object has no attribute {name!r}")
+        metadata = session.metadata(self._id)
+        if name in metadata.get("attrs", ()):
+            return session.call(self._id, "__getattr__", (name,), {})
+        if name in metadata.get("methods", ()):
+            return lambda *args, **kwargs: session.call(self._id, name, args, kwargs)
+        raise AttributeError(f"{type(self).__name__!r} remote object has no attribute {name!r}")
+
+    def __enter__(self) -> "RemoteObject":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        """Release the remote object (a tagger this client created is freed)."""
+        self._session.call(ROOT_ID, "release", (self,), {})
+
+    def _pyroClaimOwnership(self) -> None:  # noqa: N802 - Pyro5's name, used by TimeTaggerRPC scripts
+        """Accepted for TimeTaggerRPC scripts: a client's connection serves every thread already."""
 
     def __repr__(self) -> str:
-        return f"<remote {type(self).__name__} {self._proxy._pyroUri.object}>"
+        return f"<remote {type(self).__name__} {self._id}>"
 
 
 def _described(function: Callable, name: str, info: dict, with_self: bool = False) -> Callable:
@@ -189,30 +166,54 @@ def _described(function: Callable, name: str, info: dict, with_self: bool = Fals
 
 
 def _method(name: str, info: dict) -> Callable:
+    if "wait_slice_ms" in info:
+        return _sliced_wait(name, info)
+
     def method(self: RemoteObject, *args: Any, **kwargs: Any) -> Any:
-        return self._session.call(self._proxy, name, args, kwargs)
+        return self._session.call(self._id, name, args, kwargs)
+
+    return _described(method, name, info, with_self=True)
+
+
+def _sliced_wait(name: str, info: dict) -> Callable:
+    """A blocking wait (``timeout`` in ms, -1 forever) made of calls the server bounds."""
+    sig = signatures.from_wire(info["sig"])
+    slice_ms = int(info["wait_slice_ms"])
+
+    def method(self: RemoteObject, *args: Any, **kwargs: Any) -> Any:
+        bound = sig.bind(*args, **kwargs) if sig is not None else None
+        if bound is None:
+            return self._session.call(self._id, name, args, kwargs)
+        bound.apply_defaults()
+        timeout = bound.arguments.get("timeout", -1)
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout / 1000
+        while True:
+            remaining = slice_ms if deadline is None else max(0.0, (deadline - time.monotonic()) * 1000)
+            bound.arguments["timeout"] = int(min(slice_ms, remaining))
+            done = self._session.call(self._id, name, bound.args, bound.kwargs)
+            if done or (deadline is not None and time.monotonic() >= deadline):
+                return done
 
     return _described(method, name, info, with_self=True)
 
 
 def _property(name: str, doc: str) -> property:
     def fget(self: RemoteObject) -> Any:
-        return self._session.get_attribute(self._proxy, name)
+        return self._session.call(self._id, "__getattr__", (name,), {})
 
     def fset(self: RemoteObject, value: Any) -> None:
-        self._session.call(self._proxy, "__setattr__", (name, value), {})
+        self._session.call(self._id, "__setattr__", (name, value), {})
 
     return property(fget, fset, None, doc)
 
 
-def _build_class(session: Session, root: Proxy, name: str, info: dict, base: type) -> type:
+def _build_class(session: Session, name: str, info: dict, base: type) -> type:
     attrs: dict[str, Any] = {n: _method(n, m) for n, m in info["methods"].items()}
     attrs.update({n: _property(n, d) for n, d in info["properties"].items()})
-    attrs.update(__doc__=info["doc"], __module__="rpc_bridge.remote", _session=session,
-                 _wire_name=info["wire"])
+    attrs.update(__doc__=info["doc"], __module__="rpc_bridge.remote", _wire_name=info["wire"])
     if info["constructible"]:
         def __init__(self: RemoteObject, *args: Any, **kwargs: Any) -> None:
-            made = session.call(root, info["wire"], args, kwargs)
+            made = session.call(ROOT_ID, info["wire"], args, kwargs)
             self.__dict__.update(made.__dict__)
 
         __init__.__doc__ = info["init"]["doc"]
@@ -226,14 +227,15 @@ def _build_class(session: Session, root: Proxy, name: str, info: dict, base: typ
 class LibraryProxy(types.ModuleType):
     """The remote Time Tagger library, used like the module itself."""
 
-    def __init__(self, session: Session, root: Proxy, described: dict | None, enum_defs: dict) -> None:
-        super().__init__("rpc_bridge.remote", f"Time Tagger library at {session.host}:{session.port}")
-        self._session, self._root = session, root
+    def __init__(self, session: Session, described: dict | None, enum_defs: dict) -> None:
+        location = session.connection.location
+        super().__init__("rpc_bridge.remote", f"Time Tagger library at {location}")
+        self._session = session
         for name, (base, members) in enum_defs.items():
             setattr(self, name, getattr(enum, base)(name, [tuple(m) for m in members]))
         if described is None:
             return
-        self.__doc__ = f"{described['provider']} served by rpc_bridge at {session.host}:{session.port}"
+        self.__doc__ = f"{described['provider']} served by rpc_bridge at {location}"
         for name, value in described["constants"].items():
             setattr(self, name, value)
         for name, info in described["functions"].items():
@@ -244,7 +246,7 @@ class LibraryProxy(types.ModuleType):
             if name not in built:
                 info = described["classes"][name]
                 base = build(info["base"]) if info.get("base") else RemoteObject
-                built[name] = _build_class(session, root, name, info, base)
+                built[name] = _build_class(session, name, info, base)
             return built[name]
 
         for name, info in described["classes"].items():
@@ -259,31 +261,33 @@ class LibraryProxy(types.ModuleType):
             setattr(target, short, cls)
 
     def _function(self, name: str, info: dict) -> Callable:
-        session, root = self._session, self._root
+        session = self._session
 
         def function(*args: Any, **kwargs: Any) -> Any:
-            return session.call(root, name, args, kwargs)
+            return session.call(ROOT_ID, name, args, kwargs)
 
         return _described(function, name, info)
 
     def __getattr__(self, name: str) -> Any:
-        """Fallback for the official server: any function or constructor by name."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        session, root = self.__dict__["_session"], self.__dict__["_root"]
-        return lambda *args, **kwargs: session.call(root, name, args, kwargs)
+        """Root methods not described as library functions (``serverInfo``; everything on Swabian's server)."""
+        session = self.__dict__.get("_session")
+        if name.startswith("_") or session is None or name not in session.metadata(ROOT_ID).get("methods", ()):
+            raise AttributeError(f"the remote Time Tagger library has no attribute {name!r}")
+        return lambda *args, **kwargs: session.call(ROOT_ID, name, args, kwargs)
 
     def release(self, obj: RemoteObject) -> None:
         """Release a remote object now instead of at disconnect (the remote ``del``).
 
         Long-running loops that call ``getDataObject()`` should release each data object.
         """
-        self._session.call(self._root, "release", (obj,), {})
-        self._session.forget(obj._proxy)
+        self._session.call(ROOT_ID, "release", (obj,), {})
+
+    def _pyroClaimOwnership(self) -> None:  # noqa: N802 - Pyro5's name, used by TimeTaggerRPC scripts
+        """Accepted for TimeTaggerRPC scripts: the connection serves every thread already."""
 
     def close(self) -> None:
         """Disconnect; the server releases everything this client created."""
-        self._session.close()
+        self._session.connection.close()
 
     def __enter__(self) -> "LibraryProxy":
         return self
@@ -295,12 +299,14 @@ class LibraryProxy(types.ModuleType):
 def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: bytes | str | None = None,
                 auth_key_file: str | None = None, tls_ca: str | None = None, tls_cert: str | None = None,
                 tls_key: str | None = None, tls: bool | None = None, timeout: float | None = None,
-                tune_allocator: bool = True, _objectId: str = ROOT_ID) -> LibraryProxy:
+                tune_allocator: bool = True) -> LibraryProxy:
     """Connect to a bridge (ours or the official ``TimeTaggerRPC`` server) and return the library proxy.
 
-    ``auth_key`` / ``auth_key_file`` / ``$TIMETAGGER_RPC_KEY``: the shared secret, if the
-    server wants one. TLS is used when ``tls_ca`` (CA file to verify the server) or
-    ``tls=True`` (system CA store) is given; ``tls_cert``/``tls_key``: our client certificate.
+    The shared secret: ``auth_key``, ``auth_key_file``, ``$TIMETAGGER_RPC_KEY``, or the
+    per-user key file (:func:`rpc_bridge.keys.default_key_file`), whichever comes first.
+    TLS is used when ``tls_ca`` (CA file to verify the server) or ``tls=True`` (system CA
+    store) is given; ``tls_cert``/``tls_key``: our client certificate. ``timeout`` (s)
+    bounds each call; after a timeout the connection is closed (its objects are released).
 
     ``tune_allocator`` (default True, glibc only, once per process, cannot be undone):
     raises glibc's mmap threshold to 32 MiB and its trim threshold to 128 MiB
@@ -315,17 +321,20 @@ def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: byt
     codec.install()
     if tune_allocator:
         memory.keep_large_buffers_warm()
-    key = auth_key.encode() if isinstance(auth_key, str) else auth_key
-    if key is None:
-        key = security.load_key(auth_key_file)
+    if isinstance(auth_key, str):
+        auth_key = auth_key.encode()
+    if auth_key is None:
+        found = keys.find_key(auth_key_file)
+        auth_key = found.secret if found else None
     context = security.client_context(tls_ca, tls_cert, tls_key) if (tls or tls_ca or tls_cert) else None
-    session = Session(host, port, key, context, timeout)
-    root = session.proxy(_objectId)
+    connection = Connection(host, port, auth_key, context, timeout)
     try:
-        session.connect(root)
-        described = session.call(root, "describe", (), {}) if "describe" in root._pyroMethods else None
-        enum_defs = described["enums"] if described else session.call(root, "enum_definitions", (), {})
+        described_here = "describe" in connection.root_metadata.get("methods", ())
+        session = Session(connection, described_here)
+        described = session.call(ROOT_ID, "describe", (), {}) if described_here else None
+        enum_defs = described["enums"] if described else session.call(ROOT_ID, "enum_definitions", (), {})
     except BaseException:
-        session.close()
+        connection.close()
         raise
-    return LibraryProxy(session, root, described, enum_defs)
+    return LibraryProxy(session, described, enum_defs)
+

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
 
+from .paths import PATH_ARGUMENTS, takes_file_name
+
 #: Module-level names the bridge does not serve, each with the reason.
 EXCLUDED: dict[str, str] = {
     "IteratorBase": "abstract base of every measurement; only its subclasses are constructed",
@@ -36,7 +38,20 @@ EXCLUDED: dict[str, str] = {
     "flashLicense": "writes a licence into the hardware; local administration",
     "addSearchPath": "changes where the server process loads libraries from; local administration",
     "factoryAccess": "raw register access for the factory; can damage the device",
+    "setSimulationOptions": "process-wide switches of the simulator (virtual time, seed) in the "
+                            "server process; they would change every client's tagger",
 }
+
+#: Simulator-only tagger methods served only with ``remote_sim_control`` (CLI --allow-sim-control).
+SIM_CONTROL: dict[str, str] = {
+    "simUnplug": "simulates a lost USB connection of a tagger the server may share (the Tango "
+                 "server's) with every client; served with --allow-sim-control only",
+    "simConnect": "recables the simulated inputs of a tagger the server may share; served with "
+                  "--allow-sim-control only",
+}
+#: Reason given for a call taking a file name that :data:`~rpc_bridge.paths.PATH_ARGUMENTS` lacks.
+UNCONFINED_FILE = ("takes a file name that the bridge does not know how to keep inside the data "
+                   "directory (add it to rpc_bridge.paths.PATH_ARGUMENTS)")
 
 #: Classes that are not measurements but are constructed by the user.
 CONSTRUCTIBLE = frozenset({"SynchronizedMeasurements", "FileReader", "SimDetector"})
@@ -101,7 +116,13 @@ def _has_no_constructor(cls: type) -> bool:
         return False
 
 
-def _members(cls: type) -> tuple[dict[str, Callable], dict[str, Any], dict[str, str]]:
+def _confinable(owners: tuple[type, ...], name: str | None, func: Any) -> bool:
+    """False for a call taking a file name that no PATH_ARGUMENTS entry covers."""
+    keys = [c.__name__ if name is None else f"{c.__name__}.{name}" for c in owners] if owners else [name]
+    return any(key in PATH_ARGUMENTS for key in keys) or not takes_file_name(func)
+
+
+def _members(cls: type, excluded_names: dict[str, str]) -> tuple[dict[str, Callable], dict[str, Any], dict[str, str]]:
     """Public methods and properties of a class (inherited ones included)."""
     methods: dict[str, Callable] = {}
     properties: dict[str, Any] = {}
@@ -110,8 +131,10 @@ def _members(cls: type) -> tuple[dict[str, Callable], dict[str, Any], dict[str, 
         name = attr.name
         if name.startswith("_") or name == "thisown":
             continue
-        if name in EXCLUDED:
-            excluded[name] = EXCLUDED[name]
+        if name in excluded_names:
+            excluded[name] = excluded_names[name]
+        elif attr.kind == "method" and not _confinable(cls.__mro__, name, attr.object):
+            excluded[name] = UNCONFINED_FILE
         elif attr.kind == "method":
             methods[name] = attr.object
         elif attr.kind == "property":
@@ -119,39 +142,49 @@ def _members(cls: type) -> tuple[dict[str, Callable], dict[str, Any], dict[str, 
     return methods, properties, excluded
 
 
-def _class_spec(name: str, wire_name: str, cls: type, spec: ProviderSpec) -> ClassSpec:
+def _class_spec(name: str, wire_name: str, cls: type, spec: ProviderSpec,
+                excluded_names: dict[str, str]) -> ClassSpec:
     is_iterator = issubclass(cls, spec.iterator_base)
     constructible = ((is_iterator or cls.__name__ in CONSTRUCTIBLE or name in CONSTRUCTIBLE)
                      and not issubclass(cls, spec.tagger_base) and not _has_no_constructor(cls))
-    methods, properties, excluded = _members(cls)
+    methods, properties, excluded = _members(cls, excluded_names)
     return ClassSpec(name, wire_name, cls, constructible, methods, properties, excluded)
 
 
-def _add_class(name: str, cls: type, spec: ProviderSpec, prefix: str = "") -> None:
+def _add_class(name: str, cls: type, spec: ProviderSpec, excluded_names: dict[str, str],
+               prefix: str = "") -> None:
     full = prefix + name
     if name in EXCLUDED:
         spec.excluded[full] = EXCLUDED[name]
+    elif not issubclass(cls, enum.Enum) and not _confinable(cls.__mro__, None, cls.__init__):
+        spec.excluded[full] = UNCONFINED_FILE
     elif issubclass(cls, enum.Enum):
         spec.enums[full] = cls
     else:
-        spec.classes[full] = _class_spec(full, full.replace(".", "_"), cls, spec)
+        spec.classes[full] = _class_spec(full, full.replace(".", "_"), cls, spec, excluded_names)
 
 
-def inspect_provider(module: ModuleType) -> ProviderSpec:
-    """Sort every public name of ``module`` into functions, classes, enums, constants or exclusions."""
+def inspect_provider(module: ModuleType, remote_sim_control: bool = False) -> ProviderSpec:
+    """Sort every public name of ``module`` into functions, classes, enums, constants or exclusions.
+
+    ``remote_sim_control`` serves the simulator's :data:`SIM_CONTROL` methods too.
+    """
     spec = ProviderSpec(module)
+    excluded_names = EXCLUDED if remote_sim_control else {**EXCLUDED, **SIM_CONTROL}
     for name, obj in inspect.getmembers(module):
         if name.startswith("_"):
             continue
         if name in NAMESPACES:  # a class (SWIG) or a submodule (simulator) grouping classes
             for inner, inner_cls in inspect.getmembers(obj, inspect.isclass):
                 if not inner.startswith("_") and _is_own(inner_cls, module):
-                    _add_class(inner, inner_cls, spec, prefix=name + ".")
+                    _add_class(inner, inner_cls, spec, excluded_names, prefix=name + ".")
         elif inspect.isclass(obj) and _is_own(obj, module):
-            _add_class(name, obj, spec)
+            _add_class(name, obj, spec, excluded_names)
         elif callable(obj) and not inspect.isclass(obj) and _is_own(obj, module):
             if name in EXCLUDED:
                 spec.excluded[name] = EXCLUDED[name]
+            elif not _confinable((), name, obj):
+                spec.excluded[name] = UNCONFINED_FILE
             else:
                 spec.functions[name] = obj
         elif isinstance(obj, (bool, int, float, str)) and not isinstance(obj, enum.Enum):

@@ -1,92 +1,96 @@
-"""Shared-secret authentication and TLS for the bridge.
+"""Challenge-response authentication and TLS contexts of the bridge.
 
-Authentication rides on Pyro5's connection handshake: the client sends
-``{nonce, time, mac}`` with ``mac = HMAC-SHA256(key, nonce:time)``; the server checks
-the MAC, refuses tokens older than :data:`MAX_TOKEN_AGE` and any nonce it has seen, so
-the key itself never crosses the network and a recorded handshake cannot be replayed.
-Without a valid token no call at all reaches the library. The key comes from a file or
-the environment variable :data:`KEY_ENV`, never from the command line (where ``ps``
-would show it).
+Every connection proves the shared key before any call reaches the library:
 
-TLS uses Pyro5's SSL support. Pyro5 keeps its SSL settings and contexts process wide,
-so :func:`pyro_ssl` installs ours just while a daemon socket is created or a client
-connects (under one lock). Consequence: within one process, connections are opened
-one at a time, and other Pyro5 code must not change ``Pyro5.config.SSL`` concurrently.
+1. the client opens the connection with a hello carrying a fresh client nonce;
+2. the server answers with a fresh random challenge for this connection only;
+3. the client sends ``HMAC-SHA256(key, "client:" challenge ":" nonce)``;
+4. the server checks it and answers with ``HMAC-SHA256(key, "server:" challenge ":" nonce)``,
+   so the client knows it reached the holder of the key, not an impostor on the port.
+
+The key never crosses the network and nothing depends on clocks: a recorded handshake is
+useless on any other connection (the challenge differs), before or after a restart.
+See :mod:`rpc_bridge.keys` for where the key comes from.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import os
+import re
 import secrets
 import ssl
-import stat
-import threading
-import time
-from collections import OrderedDict
-from pathlib import Path
-from typing import Iterator
 
-from Pyro5 import config, errors, socketutil
+from Pyro5 import errors
 
-KEY_ENV = "TIMETAGGER_RPC_KEY"
-MAX_TOKEN_AGE = 300.0
-_SSL_LOCK = threading.RLock()
+NONCE_HEX = 32
+_HEX = re.compile(rf"^[0-9a-f]{{{NONCE_HEX}}}$")
+_MAC_HEX = re.compile(r"^[0-9a-f]{64}$")
+#: How a challenge is written into the server's refusal text (which stock Pyro5 clients show).
+CHALLENGE_MARK = "rpc_bridge challenge"
+_CHALLENGE = re.compile(rf"\[{CHALLENGE_MARK} ([0-9a-f]{{{NONCE_HEX}}})\]")
 
 
-def load_key(key_file: str | os.PathLike | None = None, env: str = KEY_ENV) -> bytes | None:
-    """The shared secret from ``key_file`` (first line, stripped), else from ``$env``, else None."""
-    if key_file:
-        path = Path(key_file)
-        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            import warnings
-            warnings.warn(f"auth key file {path} is readable by other users; chmod 600 it", stacklevel=2)
-        key = path.read_text().strip().encode()
-        if not key:
-            raise ValueError(f"auth key file {path} is empty")
-        return key
-    value = os.environ.get(env, "").strip()
-    return value.encode() if value else None
+def new_nonce() -> str:
+    """128 random bits as hex: a client nonce or a server challenge."""
+    return secrets.token_hex(NONCE_HEX // 2)
 
 
-def _mac(key: bytes, nonce: str, stamp: float) -> str:
-    return hmac.new(key, f"{nonce}:{stamp!r}".encode(), hashlib.sha256).hexdigest()
+def _mac(key: bytes, role: str, challenge: str, nonce: str) -> str:
+    return hmac.new(key, f"{role}:{challenge}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
-def make_token(key: bytes) -> dict:
-    """A fresh handshake token for one connection."""
-    nonce, stamp = secrets.token_hex(16), time.time()
-    return {"nonce": nonce, "time": stamp, "mac": _mac(key, nonce, stamp)}
+def hello() -> dict:
+    """The client's first handshake: announces our protocol with a fresh nonce."""
+    return {"rpc_bridge": 1, "nonce": new_nonce()}
+
+
+def challenge_text(challenge: str) -> str:
+    """The server's refusal of an unauthenticated hello, carrying the challenge."""
+    return (f"authentication required: this server accepts only clients that hold its key "
+            f"(rpc_bridge.client.createProxy finds it) [{CHALLENGE_MARK} {challenge}]")
+
+
+def challenge_in(text: str) -> str | None:
+    """The challenge inside a server's refusal, or None if it is a plain refusal."""
+    match = _CHALLENGE.search(text)
+    return match.group(1) if match else None
+
+
+def response(key: bytes, challenge: str, hello_token: dict) -> dict:
+    """The client's answer to ``challenge``."""
+    nonce = hello_token["nonce"]
+    return {"nonce": nonce, "mac": _mac(key, "client", challenge, nonce)}
+
+
+def verify_server(key: bytes, challenge: str, hello_token: dict, proof: object) -> None:
+    """Raise :class:`Pyro5.errors.SecurityError` unless the server proved the key."""
+    expected = _mac(key, "server", challenge, hello_token["nonce"])
+    if not (isinstance(proof, dict) and isinstance(proof.get("mac"), str)
+            and hmac.compare_digest(proof["mac"], expected)):
+        raise errors.SecurityError("the server did not prove the shared key: it is not the "
+                                   "rpc_bridge server you meant to reach (or its key differs)")
 
 
 class Authenticator:
-    """Server-side token check with a bounded replay cache."""
+    """Server side: issues challenges and checks answers with the shared key."""
 
-    def __init__(self, key: bytes, cache_size: int = 100_000) -> None:
+    def __init__(self, key: bytes) -> None:
         self._key = key
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
 
-    def check(self, token: object) -> None:
-        """Raise :class:`Pyro5.errors.SecurityError` unless ``token`` is fresh and valid."""
-        try:
-            nonce, stamp, mac = str(token["nonce"]), float(token["time"]), str(token["mac"])  # type: ignore[index]
-        except (TypeError, KeyError, ValueError):
-            raise errors.SecurityError("authentication required: this server needs the shared key") from None
-        if not hmac.compare_digest(mac, _mac(self._key, nonce, stamp)):
+    @staticmethod
+    def challenge() -> str:
+        """A fresh challenge for one connection."""
+        return new_nonce()
+
+    def check(self, challenge: str, token: object) -> dict:
+        """The server's proof for a valid answer; SecurityError otherwise (nothing else leaks)."""
+        if not (isinstance(token, dict) and isinstance(token.get("nonce"), str)
+                and isinstance(token.get("mac"), str) and _HEX.match(token["nonce"])
+                and _MAC_HEX.match(token["mac"])):
+            raise errors.SecurityError("authentication required: this server needs the shared key")
+        if not hmac.compare_digest(token["mac"], _mac(self._key, "client", challenge, token["nonce"])):
             raise errors.SecurityError("authentication failed: wrong shared key")
-        now = time.time()
-        if abs(now - stamp) > MAX_TOKEN_AGE:
-            raise errors.SecurityError("authentication failed: token expired (check both clocks)")
-        with self._lock:
-            if nonce in self._seen:
-                raise errors.SecurityError("authentication failed: replayed token")
-            self._seen[nonce] = now
-            while len(self._seen) > self._cache_size or (
-                    self._seen and now - next(iter(self._seen.values())) > MAX_TOKEN_AGE):
-                self._seen.popitem(last=False)
+        return {"mac": _mac(self._key, "server", challenge, token["nonce"])}
 
 
 def server_context(cert: str, key: str, ca: str | None = None) -> ssl.SSLContext:
@@ -105,20 +109,3 @@ def client_context(ca: str | None = None, cert: str | None = None, key: str | No
     if cert:
         context.load_cert_chain(cert, key)
     return context
-
-
-@contextlib.contextmanager
-def pyro_ssl(context: ssl.SSLContext | None, server_side: bool = False) -> Iterator[None]:
-    """Make Pyro5 use ``context`` (None: plain TCP) for sockets created inside the block."""
-    slot = "__ssl_server_context" if server_side else "__ssl_client_context"
-    with _SSL_LOCK:
-        saved = (config.SSL, config.SSL_SERVERCERT, config.SSL_CLIENTCERT, getattr(socketutil, slot))
-        config.SSL = context is not None
-        config.SSL_SERVERCERT = "<rpc_bridge>" if server_side else ""
-        config.SSL_CLIENTCERT = ""
-        setattr(socketutil, slot, context)
-        try:
-            yield
-        finally:
-            config.SSL, config.SSL_SERVERCERT, config.SSL_CLIENTCERT, cached = saved
-            setattr(socketutil, slot, cached)

@@ -401,14 +401,24 @@ TAGGER_PROPERTIES: tuple[TaggerProperty, ...] = (
     TaggerProperty("RpcPort", "int", 0,
                    "Port of the in-process RPC bridge on this tagger (0 = off)."),
     TaggerProperty("RpcAddress", "str", "127.0.0.1",
-                   "Address the RPC bridge listens on (non-loopback needs a key or TLS)."),
+                   "Address the RPC bridge listens on (off loopback: use TLS too)."),
     TaggerProperty("RpcKeyFile", "str", "",
-                   "File with the RPC shared secret (empty: $TIMETAGGER_RPC_KEY, if set)."),
+                   "File with the RPC shared secret, mode 600 (empty: $TIMETAGGER_RPC_KEY, else the "
+                   "server user's per-user key file, created on first start)."),
+    TaggerProperty("RpcInsecureNoAuth", "bool", False,
+                   "Serve the RPC bridge WITHOUT authentication, for Swabian's TimeTaggerRPC "
+                   "client: every local user controls the tagger. Refused off 127.0.0.1."),
     TaggerProperty("RpcTlsCert", "str", "", "TLS certificate file of the RPC bridge (empty: no TLS)."),
     TaggerProperty("RpcTlsKey", "str", "", "TLS private key file of the RPC bridge."),
     TaggerProperty("RpcTlsCa", "str", "",
                    "CA file of the RPC bridge: clients must present a certificate signed by it "
                    "(empty: no client certificate needed; needs RpcTlsCert)."),
+    TaggerProperty("RpcAllowSimControl", "bool", False,
+                   "Let RPC clients call the simulator's simUnplug/simConnect on this tagger "
+                   "(failure injection for tests and demonstrations; off by default)."),
+    TaggerProperty("DataDir", "str", "",
+                   "The only directory whose files RPC clients may name (recording, replay); "
+                   "empty: the server user's data directory (tango-timetagger/data)."),
     TaggerProperty("RpcTimeout", "float", 10.0,
                    "Seconds a Backend rpc://host:port call may take before the device goes to "
                    "FAULT (a hung remote server does not freeze the device)."),

@@ -66,7 +66,7 @@ class TimeTaggerMeta(type(Device)):
     def __new__(mcs, name: str, bases: tuple, namespace: dict) -> type:
         if name == "TimeTagger":
             for prop in TAGGER_PROPERTIES:
-                kind = {"str": str, "int": int, "float": float}[prop.dtype]
+                kind = {"str": str, "int": int, "float": float, "bool": bool}[prop.dtype]
                 namespace[prop.name] = device_property(dtype=kind, default_value=prop.default,
                                                        doc=prop.doc)
             for setting in CHANNEL_SETTINGS:
@@ -129,7 +129,8 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
             try:
                 self._rpc = RpcHost(library, self._tagger, int(self.RpcPort), self.RpcAddress,
                                     self.RpcKeyFile, self.RpcTlsCert, self.RpcTlsKey,
-                                    self.RpcTlsCa)
+                                    self.RpcTlsCa, self.DataDir, bool(self.RpcInsecureNoAuth),
+                                    bool(self.RpcAllowSimControl))
             except Exception as exc:  # noqa: BLE001
                 return self._set_fault(f"RpcPort = {self.RpcPort}: the RPC bridge could not "
                                        f"start ({exc}). Fix the Rpc properties (a free port, or "
@@ -139,7 +140,8 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         self.set_state(tango.DevState.ON)
         self.set_status(f"Time Tagger {self._tagger.getSerial()} ({self._tagger.getModel()}) "
                         f"ready via {self._provider.description}"
-                        + (f"; RPC bridge on port {self._rpc.port}" if self._rpc else "") + ".")
+                        + (f"; RPC bridge on port {self._rpc.port} (key: {self._rpc.key_origin}; "
+                           f"data directory {self._rpc.data_dir})" if self._rpc else "") + ".")
 
     def _restore_settings(self) -> None:
         """Apply the memorized input settings; a stale one is logged, not fatal."""

@@ -47,6 +47,34 @@ def server(sim):
 
 
 @pytest.fixture
+def insecure_server(sim):
+    """Our bridge without authentication (``--insecure-no-auth``), for Swabian's own client."""
+    from rpc_bridge.server import serve_in_thread
+
+    with pytest.warns(UserWarning, match="WITHOUT authentication"):
+        handle = serve_in_thread(sim, host="127.0.0.1", port=0, insecure_no_auth=True)
+    try:
+        yield handle
+    finally:
+        handle.shutdown()
+
+
+def drop_connection(library) -> None:
+    """Vanish like a killed client: close the socket without a word."""
+    library._session.connection._conn.sock.close()
+
+
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` until true (the server releases a vanished client's objects asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.fixture
 def TT(server):
     """A client module proxy connected to :func:`server`."""
     from rpc_bridge.client import createProxy
@@ -68,13 +96,18 @@ def sim_env(**extra: str) -> dict:
 
 @contextmanager
 def process(args: list[str], ready: str, env: dict | None = None, timeout: float = 60) -> Iterator[tuple]:
-    """Start ``python args...``; yield (popen, first stdout line containing ``ready``); always stop it."""
+    """Start ``python args...``; yield (popen, first stdout line containing ``ready``); always stop it.
+
+    ``popen.banner`` holds the stdout lines up to and including that one.
+    """
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env or sim_env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.banner = []
     try:
         deadline = time.monotonic() + timeout
         while True:
             line = proc.stdout.readline()
+            proc.banner.append(line.rstrip("\n"))
             if ready in line:
                 break
             if not line and proc.poll() is not None or time.monotonic() > deadline:

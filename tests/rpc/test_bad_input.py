@@ -14,7 +14,7 @@ def test_unknown_method(TT):
     with pytest.raises(AttributeError):
         TT.noSuchFunction()
     with pytest.raises(AttributeError):
-        t._session.call(t._proxy, "noSuchMethod", (), {})
+        t._session.call(t._id, "noSuchMethod", (), {})
     assert t.getSerial()
 
 
@@ -34,7 +34,7 @@ def test_proxy_from_another_server_is_refused(TT, sim):
     try:
         with createProxy("127.0.0.1", port_of(other.uri)) as OTHER:
             foreign = OTHER.createTimeTagger()
-            with pytest.raises(ValueError, match="does not exist on this server"):
+            with pytest.raises(ValueError, match="not an object of this connection"):
                 TT.Countrate(foreign, [1])
     finally:
         other.shutdown()

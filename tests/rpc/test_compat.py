@@ -29,7 +29,8 @@ print(json.dumps({"type": type(y).__name__, "dtype": str(y.dtype), "shape": list
 """
 
 
-def test_official_client_unchanged_against_our_server(server, sim):
+def test_official_client_unchanged_against_our_server(insecure_server, sim):
+    server = insecure_server
     done = subprocess.run([sys.executable, "-c", OFFICIAL_CLIENT, str(port_of(server.uri))], cwd=ROOT,
                           env=sim_env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -40,6 +41,14 @@ def test_official_client_unchanged_against_our_server(server, sim):
     assert result["standard"] == int(sim.Resolution.Standard)
     assert result["rising"] == int(sim.ChannelEdge.Rising)
     assert len(server.bridge.live) == 0  # freed, and its connections' objects released
+
+
+def test_official_client_is_refused_by_a_server_with_a_key_and_told_why(server):
+    done = subprocess.run([sys.executable, "-c", OFFICIAL_CLIENT, str(port_of(server.uri))], cwd=ROOT,
+                          env=sim_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "serializer serpent is not accepted by this server" in done.stderr
+    assert len(server.bridge.live) == 0
 
 
 def test_our_client_against_official_server(sim):

@@ -10,6 +10,7 @@ import pytest
 
 from rpc_bridge.adapters import Bridge, build_root
 from rpc_bridge.introspect import EXCLUDED, NAMESPACES, inspect_provider
+from rpc_bridge.paths import DataDirectory
 
 TT = pytest.importorskip("Swabian.TimeTagger")
 
@@ -64,8 +65,8 @@ def test_measurements_virtual_channels_and_experimental_are_constructible():
     assert spec.constants["CHANNEL_UNUSED"] == TT.CHANNEL_UNUSED
 
 
-def test_generated_root_carries_docs_and_signatures():
-    bridge = Bridge(inspect_provider(TT), _NoDaemon())
+def test_generated_root_carries_docs_and_signatures(tmp_path):
+    bridge = Bridge(inspect_provider(TT), _NoDaemon(), DataDirectory(tmp_path))
     root = build_root(bridge)
     assert type(root).createTimeTagger.__doc__ == inspect.getdoc(TT.createTimeTagger)
     assert type(root).Correlation.__doc__ == inspect.getdoc(TT.Correlation)

@@ -11,7 +11,7 @@ import pytest
 
 from rpc_bridge.client import createProxy
 
-from .conftest import ROOT, bridge_process, port_of, sim_env
+from .conftest import ROOT, bridge_process, drop_connection, port_of, sim_env, wait_for
 
 
 def cycle(port: int, close: bool = True) -> None:
@@ -20,10 +20,8 @@ def cycle(port: int, close: bool = True) -> None:
     TT.Correlation(t, 1, 2, binwidth=10, n_bins=100)
     if close:
         TT.close()
-    else:  # drop the connections without telling anyone
-        for proxy in TT._session.proxies.values():
-            if proxy._pyroConnection is not None:
-                proxy._pyroConnection.close()
+    else:
+        drop_connection(TT)
 
 
 def server_counts(port: int) -> dict:
@@ -100,19 +98,17 @@ def test_clients_in_threads_and_processes_at_once(server):
                 p.kill()
                 p.wait()
     assert not errors
-    assert len(server.bridge.live) == 0
+    assert wait_for(lambda: len(server.bridge.live) == 0)  # the last disconnects are handled asynchronously
 
 
-def test_tagger_freed_by_one_client_gives_others_a_clear_error(server):
-    port = port_of(server.uri)
-    with createProxy("127.0.0.1", port) as A, createProxy("127.0.0.1", port) as B:
-        t = A.createTimeTagger()
-        rate = B.Countrate(t, [1])  # B measures on A's tagger
-        assert rate.getData().shape == (1,)
-        A.freeTimeTagger(t)
-        with pytest.raises(ReferenceError, match="no longer exists"):
-            rate.getData()
-        assert B.getVersion()  # B's connection still works
+def test_a_freed_tagger_takes_its_measurements_along_with_a_clear_error(TT, server):
+    t = TT.createTimeTagger()
+    rate = TT.Countrate(t, [1])
+    assert rate.getData().shape == (1,)
+    TT.freeTimeTagger(t)
+    with pytest.raises(ReferenceError, match="no longer exists"):
+        rate.getData()
+    assert TT.getVersion()  # the connection still works
     assert len(server.bridge.live) == 0
 
 

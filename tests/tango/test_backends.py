@@ -20,7 +20,8 @@ def host_server():
     """A tagger sharing itself over the in-process RPC bridge, with a Countrate."""
     port = free_port()
     ctx = context({
-        "TimeTagger": [("test/host/tagger", {"Backend": "sim", "RpcPort": port})],
+        "TimeTagger": [("test/host/tagger", {"Backend": "sim", "RpcPort": port,
+                                             "RpcAllowSimControl": True})],
         "Countrate": [("test/host/rate", {"channels": ["1"]})],
     })
     with ctx:
@@ -108,7 +109,7 @@ def test_unplugged_tagger_faults_and_init_recovers(host_server):
     ctx, port = host_server
     tagger, rate = ctx.get_device("test/host/tagger"), ctx.get_device("test/host/rate")
     with createProxy("127.0.0.1", port) as library:
-        library.createTimeTagger().simUnplug()              # failure injection
+        library.createTimeTagger().simUnplug()              # failure injection (RpcAllowSimControl)
     wait_until(lambda: tagger.state() == tango.DevState.FAULT)
     assert "Init" in tagger.status()
     wait_until(lambda: rate.state() == tango.DevState.FAULT)
