@@ -52,7 +52,7 @@ PATH_ARGUMENTS: dict[str, tuple[PathArgument, ...]] = {
 #: Classes whose objects write files: watched by the recording budget.
 RECORDERS = frozenset({"FileWriter", "Dump"})
 
-_FILE_PARAMETER = re.compile(r"(?:^|_)(?:file|files|filename|filenames|path|dir|directory)(?:$|_)", re.I)
+_FILE_PARAMETER = re.compile(r"file|path|folder|directory", re.I)
 _DOC_PARAMETER = re.compile(r":param\s+(\w+)\s*:")
 _SIZE = re.compile(r"size$", re.I)
 
@@ -133,7 +133,7 @@ class DataDirectory:
 class RecordingBudget:
     """Stops every client recorder once the data directory holds more than ``limit`` bytes."""
 
-    PERIOD_S = 0.5
+    PERIOD_S = 0.1
 
     def __init__(self, directory: DataDirectory, limit: int | None) -> None:
         self.directory, self.limit = directory, limit

@@ -122,6 +122,36 @@ class GuardedConnection(socketutil.SocketConnection):
         return bytes(header[:size])
 
 
+class _Notices:
+    """Admission events logged at most once per period as counts, so a flood of hostile
+    connections cannot flood the log (or block the loop on a slow log stream)."""
+
+    PERIOD_S = 5.0
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._examples: dict[str, str] = {}
+        self._next = 0.0
+
+    def note(self, kind: str, example: str) -> None:
+        """Count one event of ``kind``; ``example`` describes it (the first one is logged)."""
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+        self._examples.setdefault(kind, example)
+        self.flush()
+
+    def flush(self, force: bool = False) -> None:
+        """Log the counts if a period has passed (or ``force``)."""
+        now = time.monotonic()
+        if not self._counts or (now < self._next and not force):
+            return
+        for kind, count in self._counts.items():
+            log.warning("%s: %d connection(s) in the last %.0f s (e.g. %s)", kind, count,
+                        self.PERIOD_S, self._examples[kind])
+        self._counts.clear()
+        self._examples.clear()
+        self._next = now + self.PERIOD_S
+
+
 class _Pending:
     """A connection on its way in: TLS, hello, challenge, answer."""
 
@@ -223,6 +253,7 @@ class GuardedServer:
         self._slots = threading.BoundedSemaphore(limits.connections)
         self._live: set[GuardedConnection] = set()
         self._live_lock = threading.Lock()
+        self._notices = _Notices()
         self._closing = threading.Event()
         self._loop_done = threading.Event()
         self._loop_done.set()
@@ -246,7 +277,9 @@ class GuardedServer:
                 for key, events in self._selector.select(self._select_timeout()):
                     self._on_event(key, events)
                 self._expire()
+                self._notices.flush()
         finally:
+            self._notices.flush(force=True)
             self._close_pending()
             self._loop_done.set()
 
@@ -334,7 +367,8 @@ class GuardedServer:
             self._selector.register(sock, selectors.EVENT_READ, pending)
             while len(self._pending) > self._limits.pending:
                 oldest = next(iter(self._pending.values()))
-                log.warning("too many unauthenticated connections: dropping %s", oldest.address)
+                self._notices.note(f"dropped, more than {self._limits.pending} unauthenticated at once",
+                                   str(oldest.address))
                 self._drop(oldest)
 
     def _expire(self) -> None:
@@ -343,8 +377,8 @@ class GuardedServer:
             first = next(iter(self._pending.values()))
             if first.deadline > now:
                 return
-            log.info("connection from %s did not authenticate within %.0f s: dropped",
-                     first.address, self._limits.auth_deadline_s)
+            self._notices.note(f"dropped, not authenticated within {self._limits.auth_deadline_s:g} s",
+                               str(first.address))
             self._drop(first)
 
     def _drop(self, pending: _Pending) -> None:
@@ -365,14 +399,11 @@ class GuardedServer:
                 return
             self._read_step(pending)
         except PolicyViolation as exc:
-            log.info("handshake from %s refused: %s", pending.address, exc)
+            self._notices.note("handshake refused", f"{pending.address}: {exc}")
             send_refusal(pending.sock, str(exc), exc.seq, exc.serializer_id)
             self._drop(pending)
-        except (OSError, ssl.SSLError, errors.PyroError, ValueError, TypeError, KeyError) as exc:
-            log.info("handshake from %s failed: %s", pending.address, exc)
-            self._drop(pending)
-        except Exception:  # noqa: BLE001 - a hostile peer must never end the accept loop
-            log.exception("handshake from %s failed", pending.address)
+        except Exception as exc:  # noqa: BLE001 - a hostile peer must never end the accept loop
+            self._notices.note("handshake failed", f"{pending.address}: {type(exc).__name__}: {exc}")
             self._drop(pending)
 
     def _tls_step(self, pending: _Pending) -> bool:
@@ -397,8 +428,9 @@ class GuardedServer:
                     chunk = pending.sock.recv(min(_READ_CHUNK, total - len(pending.buffer)))
                 except (BlockingIOError, ssl.SSLWantReadError):
                     return
-                if not chunk:
-                    raise errors.ConnectionClosedError("closed by the peer")
+                if not chunk:  # the peer went away: nothing to report
+                    self._drop(pending)
+                    return
                 pending.buffer += chunk
                 continue
             if pending.message is None:
@@ -430,8 +462,8 @@ class GuardedServer:
         self._pending.pop(pending.sock, None)
         self._selector.unregister(pending.sock)
         if not self._slots.acquire(blocking=False):
-            log.warning("connection from %s refused: %d connections are open (the limit)",
-                        pending.address, self._limits.connections)
+            self._notices.note(f"refused, {self._limits.connections} connections open (the limit)",
+                               str(pending.address))
             send_refusal(pending.sock, f"server busy: {self._limits.connections} connections are "
                          "open, the most it serves; try again later", admission.seq,
                          admission.serializer_id)

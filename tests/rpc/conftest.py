@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -94,14 +95,23 @@ def sim_env(**extra: str) -> dict:
     return env
 
 
+def address_space_limit(limit: int):
+    """A ``preexec_fn`` capping the child's address space, so a memory attack fails inside it."""
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
 @contextmanager
-def process(args: list[str], ready: str, env: dict | None = None, timeout: float = 60) -> Iterator[tuple]:
+def process(args: list[str], ready: str, env: dict | None = None, timeout: float = 60,
+            memory_limit: int | None = None) -> Iterator[tuple]:
     """Start ``python args...``; yield (popen, first stdout line containing ``ready``); always stop it.
 
     ``popen.banner`` holds the stdout lines up to and including that one.
     """
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env or sim_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=address_space_limit(memory_limit) if memory_limit else None)
     proc.banner = []
     try:
         deadline = time.monotonic() + timeout
@@ -126,10 +136,10 @@ def process(args: list[str], ready: str, env: dict | None = None, timeout: float
 
 
 @contextmanager
-def bridge_process(*options: str, env: dict | None = None) -> Iterator[tuple]:
+def bridge_process(*options: str, env: dict | None = None, memory_limit: int | None = None) -> Iterator[tuple]:
     """Our CLI server (simulator backend, free port) in a subprocess: yields (popen, port)."""
     with process(["-m", "rpc_bridge.server", "--backend", "sim", "--port", "0", *options],
-                 "URI:", env) as (proc, line):
+                 "URI:", env, memory_limit=memory_limit) as (proc, line):
         yield proc, port_of(line)
 
 

@@ -1,8 +1,6 @@
 """Authentication always on: key files, the challenge-response handshake, replay, TLS, exposure."""
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import os
 import socket
 import stat
@@ -12,10 +10,6 @@ import threading
 
 import numpy as np
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from Pyro5 import errors, protocol
 
 from rpc_bridge import keys, security
@@ -26,37 +20,6 @@ from . import wire
 from .conftest import ROOT, bridge_process, port_of, process, sim_env
 
 KEY = "correct horse battery staple"
-
-
-def _write_cert(path, name, key, issuer_name, issuer_key, ca=False, san=()):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-               .issuer_name(issuer_name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName(list(san)), critical=False)
-    cert = builder.sign(issuer_key, hashes.SHA256())
-    path.with_suffix(".crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    path.with_suffix(".key").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return cert
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
-    root = tmp_path_factory.mktemp("pki")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
-    _write_cert(root / "ca", "test CA", ca_key, ca_name, ca_key, ca=True)
-    _write_cert(root / "server", "127.0.0.1", ec.generate_private_key(ec.SECP256R1()), ca_name, ca_key,
-                san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")])
-    _write_cert(root / "client", "client", ec.generate_private_key(ec.SECP256R1()), ca_name, ca_key)
-    return {n: str(root / n) for n in ("ca", "server", "client")}
 
 
 @pytest.fixture
