@@ -271,12 +271,8 @@ class Bridge:
             live = list(self.live)
         return {"objects": len(live), "taggers": sum(map(self.owns_tagger, live))}
 
-    def close_all(self) -> dict:
-        """Release every adapter (taggers first so their measurements go with them).
-
-        Returns what was released: ``{"objects": n, "taggers": m}`` (m taggers freed).
-        """
-        released = self.counts()
+    def close_all(self) -> None:
+        """Release every adapter (taggers first so their measurements go with them)."""
         if self.budget is not None:
             self.budget.close()
         with self.lock:
@@ -286,7 +282,6 @@ class Bridge:
                 adapter._release()
             except Exception:  # noqa: BLE001 - keep shutting down
                 log.exception("closing %r failed", adapter)
-        return released
 
     def _adapter_class(self, cls: type) -> type | None:
         if cls not in self._class_cache:
@@ -295,8 +290,10 @@ class Bridge:
         return self._class_cache[cls]
 
     # -- conversions -----------------------------------------------------------------
-    def resolve(self, proxy: Proxy) -> Adapter:
+    def resolve(self, proxy: Any) -> Adapter:
         """The adapter a Pyro proxy argument refers to, or a clear error naming it."""
+        if not isinstance(proxy, Proxy):
+            raise TypeError(f"expected a remote library object, got {type(proxy).__name__}")
         object_id = str(proxy._pyroUri.object)
         if not self.reachable(object_id, current_scope()):
             raise ValueError(f"argument refers to remote object {object_id[:80]!r}, which is not an "
@@ -333,7 +330,10 @@ class Bridge:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return self.wrap(dataclasses.asdict(value))
         adapter = self.adopt(value, owns, parent)
-        return value if adapter is None else adapter
+        if adapter is None:
+            raise TypeError(f"the library returned a {type(value).__module__}.{type(value).__qualname__}, "
+                            "which is neither a library object nor plain data: it cannot be sent")
+        return adapter
 
     def invoke(self, caller: Adapter | None, func: Callable, args: tuple, kwargs: dict,
                owns: bool = False, path_key: str | None = None, recorder: bool = False) -> Any:

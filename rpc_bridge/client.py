@@ -219,6 +219,12 @@ def _build_class(session: Session, name: str, info: dict, base: type) -> type:
         __init__.__doc__ = info["init"]["doc"]
         attrs["__init__"] = __init__
         attrs["__signature__"] = signatures.from_wire(info["init"]["sig"])
+    else:
+        def __init__(self: RemoteObject, *args: Any, **kwargs: Any) -> None:
+            raise TypeError(f"{name} objects are made by the library (returned by its calls), "
+                            "not constructed")
+
+        attrs["__init__"] = __init__
     cls = type(name.rsplit(".", 1)[-1], (base,), attrs)
     cls.__qualname__ = name
     return cls

@@ -164,9 +164,11 @@ class ServerHandle:
         if self._stopped:
             return {"objects": 0, "taggers": 0}
         self._stopped = True
+        live = self.bridge.counts()  # closing the connections starts releasing their objects
         self.daemon.shutdown()
         self.thread.join(timeout=10)
-        return self.bridge.close_all()
+        self.bridge.close_all()
+        return live
 
     def __enter__(self) -> "ServerHandle":
         return self

@@ -156,3 +156,24 @@ def test_client_allocator_tuning_is_an_explicit_choice(server, choice, tuned):
                           env=sim_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [tuned]
+
+
+def test_unknown_names_raise_attribute_error_and_library_made_classes_cannot_be_built(TT):
+    assert not hasattr(TT, "noSuchFunction")
+    t = TT.createTimeTagger()
+    assert not hasattr(t, "noSuchMethod") and hasattr(t, "getSerial")
+    with pytest.raises(TypeError, match="made by the library"):
+        TT.TimeTagStreamBuffer()
+
+
+def test_context_managers_release_on_exit_as_the_library_does(TT, server):
+    with TT.createTimeTagger() as t:
+        t.setTestSignal([1], True)
+        with TT.Countrate(t, [1]) as rate:
+            assert rate.getData().shape == (1,)
+        with pytest.raises(ReferenceError):
+            rate.getData()
+        assert t.getSerial()
+    with pytest.raises(ReferenceError):
+        t.getSerial()
+    assert server.bridge.counts() == {"objects": 0, "taggers": 0}
