@@ -45,7 +45,7 @@ from Pyro5 import core, errors
 from Pyro5.client import Proxy
 
 from . import codec, keys, memory, security, signatures
-from .connection import ROOT_ID, Connection
+from .connection import ROOT_ID, Connection, is_loopback
 
 DEFAULT_PORT = 23000
 _exception_types: dict[tuple[str, type], type] = {}
@@ -305,7 +305,7 @@ class LibraryProxy(types.ModuleType):
 def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: bytes | str | None = None,
                 auth_key_file: str | None = None, tls_ca: str | None = None, tls_cert: str | None = None,
                 tls_key: str | None = None, tls: bool | None = None, timeout: float | None = None,
-                tune_allocator: bool = True) -> LibraryProxy:
+                tune_allocator: bool = True, compress: bool | None = None) -> LibraryProxy:
     """Connect to a bridge (ours or the official ``TimeTaggerRPC`` server) and return the library proxy.
 
     The shared secret: ``auth_key``, ``auth_key_file``, ``$TIMETAGGER_RPC_KEY``, or the
@@ -313,6 +313,8 @@ def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: byt
     TLS is used when ``tls_ca`` (CA file to verify the server) or ``tls=True`` (system CA
     store) is given; ``tls_cert``/``tls_key``: our client certificate. ``timeout`` (s)
     bounds each call; after a timeout the connection is closed (its objects are released).
+    ``compress``: compress large arrays on the wire (blosc2), if the server can; default
+    (None) on for a server on another host, off on loopback, where it only costs time.
 
     ``tune_allocator`` (default True, glibc only, once per process, cannot be undone):
     raises glibc's mmap threshold to 32 MiB and its trim threshold to 128 MiB
@@ -333,7 +335,9 @@ def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: byt
         found = keys.find_key(auth_key_file)
         auth_key = found.secret if found else None
     context = security.client_context(tls_ca, tls_cert, tls_key) if (tls or tls_ca or tls_cert) else None
-    connection = Connection(host, port, auth_key, context, timeout)
+    if compress is None:
+        compress = not is_loopback(host)
+    connection = Connection(host, port, auth_key, context, timeout, compress=compress)
     try:
         described_here = "describe" in connection.root_metadata.get("methods", ())
         session = Session(connection, described_here)

@@ -8,43 +8,59 @@ threads are sent one at a time under a lock.
 
 The handshake is that of :mod:`rpc_bridge.security`; against a server that does not ask
 for a key (Swabian's ``TimeTaggerRPC`` server, or ours with ``--insecure-no-auth``) the
-hello alone opens the connection.
+hello alone opens the connection. The hello offers bulk arrays (:mod:`rpc_bridge.bulk`),
+with compression if asked for; arrays travel beside the messages once the server agrees.
 """
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 from Pyro5 import errors, protocol, serializers, socketutil
 
-from . import keys, security
+from . import codec, keys, security
+from .bulk import COMPRESSIONS, BulkChannel
 
 ROOT_ID = "TimeTaggerRPC"
 #: Longest wait for connecting and for the handshake when no call timeout is set (s).
 HANDSHAKE_TIMEOUT_S = 10.0
+#: Most bytes of arrays one reply may bring (a server we connected to is trusted that far).
+_REPLY_ARRAYS_BUDGET = 64 * 2**30
+
+
+def is_loopback(host: str) -> bool:
+    """True if ``host`` names only this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
 
 
 class Connection:
     """An open, authenticated connection to ``host:port`` (raises CommunicationError if refused)."""
 
     def __init__(self, host: str, port: int, key: bytes | None, tls: ssl.SSLContext | None,
-                 timeout: float | None, serializer: str = "msgpack") -> None:
+                 timeout: float | None, compress: bool = False) -> None:
         self.host, self.port, self.timeout = host, port, timeout
-        self._serializer = serializers.serializers[serializer]
+        self._serializer = serializers.serializers["msgpack"]
         self._lock = threading.Lock()
         self._seq = 0
         self._conn: socketutil.SocketConnection | None = None
         self._lost: str | None = None
-        self.root_metadata = self._open(key, tls)
+        self.bulk: BulkChannel | None = None
+        self.root_metadata = self._open(key, tls, list(COMPRESSIONS) if compress else [])
 
     @property
     def location(self) -> str:
         """``host:port``, for messages."""
         return f"{self.host}:{self.port}"
 
-    def _open(self, key: bytes | None, tls: ssl.SSLContext | None) -> dict:
+    def _open(self, key: bytes | None, tls: ssl.SSLContext | None, compressions: list[str]) -> dict:
         try:
             sock = socket.create_connection((self.host, self.port),
                                             timeout=self.timeout or HANDSHAKE_TIMEOUT_S)
@@ -55,15 +71,24 @@ class Connection:
             raise errors.CommunicationError(f"cannot connect to {self.location}: {exc}") from None
         self._conn = socketutil.SocketConnection(sock)
         try:
-            metadata = self._handshake(key)
+            metadata, agreed = self._handshake(key, compressions)
         except BaseException:
             self.close()
             raise
+        handshake = agreed if isinstance(agreed, dict) else {}
+        if isinstance(handshake.get("bulk"), dict):
+            self.bulk = BulkChannel(sock, handshake["bulk"].get("compression"))
         sock.settimeout(self.timeout)
         return metadata
 
-    def _handshake(self, key: bytes | None) -> dict:
-        hello = security.hello()
+    @property
+    def compression(self) -> str | None:
+        """The compression of bulk arrays agreed with the server (None: none)."""
+        return self.bulk.compression if self.bulk is not None else None
+
+    def _handshake(self, key: bytes | None, compressions: list[str]) -> tuple[dict, Any]:
+        """(metadata of the root object, the server's handshake answer)."""
+        hello = security.hello(bulk={"compression": compressions})
         kind, answer = self._connect_message(hello)
         if kind == protocol.MSG_CONNECTFAIL:
             text = str(answer)
@@ -79,7 +104,7 @@ class Connection:
             if kind == protocol.MSG_CONNECTFAIL:
                 raise errors.CommunicationError(f"connection to {self.location} rejected: {answer}")
             security.verify_server(key, challenge, hello, answer.get("handshake"))
-        return answer.get("meta", {})
+        return answer.get("meta", {}), answer.get("handshake")
 
     def _connect_message(self, token: Any) -> tuple[int, Any]:
         data = self._serializer.dumps({"handshake": token, "object": ROOT_ID})
@@ -97,27 +122,45 @@ class Connection:
                     + (f" ({self._lost}); the server released this client's objects: connect "
                        "again with createProxy" if self._lost else ""))
             self._seq = (self._seq + 1) & 0xFFFF
-            request = protocol.SendingMessage(
-                protocol.MSG_INVOKE, 0, self._seq, self._serializer.serializer_id,
-                self._serializer.dumpsCall(object_id, method, list(args), kwargs))
-            try:
-                self._conn.sock.sendall(request.data)
-                del request
-                reply = protocol.recv_stub(self._conn, [protocol.MSG_RESULT])
-                if reply.seq != self._seq:
-                    raise errors.ProtocolError(f"reply {reply.seq} to request {self._seq}")
-            except (OSError, errors.CommunicationError) as exc:  # the stream is out of step now
-                self._lost = f"{type(exc).__name__}: {exc}"
-                self._close_socket()
-                if isinstance(exc, (socket.timeout, errors.TimeoutError)):
-                    raise errors.TimeoutError(f"no reply from {self.location} within {self.timeout} s") from None
-                if isinstance(exc, errors.CommunicationError):
+            with codec.carried_by(self.bulk):
+                try:
+                    payload = self._serializer.dumpsCall(object_id, method, list(args), kwargs)
+                except BaseException:
+                    if self.bulk is not None:
+                        self.bulk.discard()
                     raise
-                raise errors.ConnectionClosedError(f"connection to {self.location} lost: {exc}") from None
-        result = self._serializer.loads(reply.data)
+                request = protocol.SendingMessage(protocol.MSG_INVOKE, 0, self._seq,
+                                                  self._serializer.serializer_id, payload)
+                try:
+                    self._conn.sock.sendall(request.data)
+                    del request, payload
+                    if self.bulk is not None:
+                        self.bulk.flush()
+                    reply = protocol.recv_stub(self._conn, [protocol.MSG_RESULT])
+                    if reply.seq != self._seq:
+                        raise errors.ProtocolError(f"reply {reply.seq} to request {self._seq}")
+                    if self.bulk is not None:
+                        self.bulk.allow(_REPLY_ARRAYS_BUDGET)
+                    result = self._serializer.loads(reply.data)
+                except (OSError, errors.CommunicationError) as exc:  # the stream is out of step now
+                    self._fail(exc)
+                except BaseException:  # a reply that cannot be read leaves the stream out of step too
+                    self._lost = "a reply could not be read"
+                    self._close_socket()
+                    raise
         if reply.flags & protocol.FLAGS_EXCEPTION:
             raise result
         return result
+
+    def _fail(self, exc: BaseException) -> NoReturn:
+        """Close the connection after a broken exchange and raise what the caller should see."""
+        self._lost = f"{type(exc).__name__}: {exc}"
+        self._close_socket()
+        if isinstance(exc, (socket.timeout, errors.TimeoutError)):
+            raise errors.TimeoutError(f"no reply from {self.location} within {self.timeout} s") from None
+        if isinstance(exc, errors.CommunicationError):
+            raise exc
+        raise errors.ConnectionClosedError(f"connection to {self.location} lost: {exc}") from None
 
     def _close_socket(self) -> None:
         conn, self._conn = self._conn, None

@@ -39,9 +39,9 @@ def _mac(key: bytes, role: str, challenge: str, nonce: str) -> str:
     return hmac.new(key, f"{role}:{challenge}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
-def hello() -> dict:
-    """The client's first handshake: announces our protocol with a fresh nonce."""
-    return {"rpc_bridge": 1, "nonce": new_nonce()}
+def hello(**offers: object) -> dict:
+    """The client's first handshake: announces our protocol with a fresh nonce (and ``offers``)."""
+    return {"rpc_bridge": 1, "nonce": new_nonce(), **offers}
 
 
 def challenge_text(challenge: str) -> str:

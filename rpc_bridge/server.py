@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import ipaddress
 import itertools
 import logging
 import signal
@@ -48,6 +47,8 @@ from Pyro5.server import Daemon, DaemonObject, expose
 
 from . import codec, keys, memory, security
 from .adapters import ROOT_ID, Bridge, build_root, unknown_object
+from .bulk import negotiate
+from .connection import is_loopback
 from .introspect import inspect_provider
 from .ownership import ANONYMOUS, Scope, current_scope
 from .paths import DataDirectory, RecordingBudget, default_data_dir
@@ -107,15 +108,20 @@ class BridgeDaemon(Daemon):
                                              WirePolicy(frozenset(accepted)), tls_context, limits)
         self.bridge: Bridge | None = None
 
-    def _gate(self, challenge: str | None, token: Any) -> Challenge | Admit:
-        """Admission: challenge first, then check the answer (or admit anonymously without a key)."""
+    def _gate(self, hello: Any, challenge: str | None, token: Any) -> Challenge | Admit:
+        """Admission: challenge first, then check the answer (or admit anonymously without a key).
+
+        The hello may offer bulk arrays (:mod:`rpc_bridge.bulk`); the answer says what was agreed.
+        """
+        bulk = negotiate(hello.get("bulk")) if isinstance(hello, dict) else None
+        features = {"bulk": bulk}
         if self._authenticator is None:
-            return Admit("ok", ANONYMOUS)
+            return Admit(features, ANONYMOUS, bulk)
         if challenge is None:
             challenge = self._authenticator.challenge()
             return Challenge(challenge, security.challenge_text(challenge))
         proof = self._authenticator.check(challenge, token)
-        return Admit(proof, Scope(f"connection {next(_connection_numbers)}"))
+        return Admit(dict(proof, **features), Scope(f"connection {next(_connection_numbers)}"), bulk)
 
     def visible_ids(self, scope: Scope | None) -> list[str]:
         """Ids of the objects ``scope`` may reach."""
@@ -130,6 +136,13 @@ class BridgeDaemon(Daemon):
                 self.bridge is None or not self.bridge.reachable(object_id, scope)):
             raise unknown_object(object_id)
         return DaemonObject.get_metadata(self.objectsById[core.DAEMON_NAME], object_id)
+
+    def _sendExceptionResponse(self, connection: Any, *args: Any, **kwargs: Any) -> None:
+        """Pyro5's error reply, without arrays queued by a result that failed to serialize."""
+        bulk = getattr(connection, "bulk", None)
+        if bulk is not None:
+            bulk.discard()
+        super()._sendExceptionResponse(connection, *args, **kwargs)
 
     def handleRequest(self, conn: Any) -> None:
         """Pyro5's dispatch; a request the wire policy refuses is answered, then the connection closed."""
@@ -175,16 +188,6 @@ class ServerHandle:
 
     def __exit__(self, *exc: Any) -> None:
         self.shutdown()
-
-
-def is_loopback(host: str) -> bool:
-    """True if ``host`` names only this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
-    except (OSError, ValueError):
-        return False
 
 
 def check_exposure(host: str, insecure_no_auth: bool, tls: bool) -> None:

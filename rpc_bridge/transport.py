@@ -30,6 +30,9 @@ from typing import Any, Callable
 from Pyro5 import config, errors, protocol, serializers, socketutil
 from Pyro5.svr_threads import ClientConnectionJob
 
+from . import codec
+from .bulk import BulkChannel
+
 
 log = logging.getLogger(__name__)
 HEADER_SIZE = 40  # Pyro5 wire protocol 502
@@ -99,13 +102,23 @@ class GuardedConnection(socketutil.SocketConnection):
 
     Pyro5's ``protocol.recv_stub`` reads a message as ``recv(6)``, ``recv(34)``, then the
     payload; at a message boundary this reads the whole header at once and checks it.
+    With ``bulk`` negotiated, large arrays follow the messages (:mod:`rpc_bridge.bulk`);
+    those of one request may total at most ``Pyro5.config.MAX_MESSAGE_SIZE`` bytes.
     """
 
-    def __init__(self, sock: socket.socket, policy: WirePolicy, scope: object) -> None:
+    def __init__(self, sock: socket.socket, policy: WirePolicy, scope: object,
+                 bulk: dict | None = None) -> None:
         super().__init__(sock)
         self.policy, self.scope = policy, scope
+        self.bulk = BulkChannel(sock, bulk.get("compression")) if bulk is not None else None
         self._rest_of_header = b""
         self._payload_next = False
+
+    def send(self, data: bytes) -> None:
+        """Send a message, then the arrays it queued."""
+        super().send(data)
+        if self.bulk is not None:
+            self.bulk.flush()
 
     def recv(self, size: int) -> bytes:
         """Pyro5's reads, with the header checked as a whole first."""
@@ -118,6 +131,9 @@ class GuardedConnection(socketutil.SocketConnection):
             return super().recv(size)
         header = super().recv(HEADER_SIZE)
         self.policy.check(header, (protocol.MSG_INVOKE, protocol.MSG_PING), config.MAX_MESSAGE_SIZE)
+        if self.bulk is not None:
+            self.bulk.allow(config.MAX_MESSAGE_SIZE)
+            self.bulk.discard()
         self._rest_of_header = bytes(header[size:])
         return bytes(header[:size])
 
@@ -155,13 +171,14 @@ class _Notices:
 class _Pending:
     """A connection on its way in: TLS, hello, challenge, answer."""
 
-    __slots__ = ("sock", "address", "deadline", "tls_done", "buffer", "message", "challenge")
+    __slots__ = ("sock", "address", "deadline", "tls_done", "buffer", "message", "hello", "challenge")
 
     def __init__(self, sock: socket.socket, address: Any, deadline: float, tls: bool) -> None:
         self.sock, self.address, self.deadline = sock, address, deadline
         self.tls_done = not tls
         self.buffer = bytearray()
         self.message: protocol.ReceivingMessage | None = None
+        self.hello: Any = None
         self.challenge: str | None = None
 
 
@@ -175,15 +192,17 @@ class Challenge:
 
 @dataclass(frozen=True)
 class Admit:
-    """Gate verdict: the connection is in; answer with ``handshake``; its objects belong to ``scope``."""
+    """Gate verdict: the connection is in; answer with ``handshake``; its objects belong to
+    ``scope``; ``bulk`` is the negotiated :mod:`rpc_bridge.bulk` setting (None: arrays inline)."""
 
     handshake: Any
     scope: object
+    bulk: dict | None = None
 
 
-#: Decides on a handshake: ``gate(challenge sent so far or None, token) -> Challenge | Admit``;
-#: raises :class:`Pyro5.errors.SecurityError` to refuse.
-Gate = Callable[[str | None, Any], "Challenge | Admit"]
+#: Decides on a handshake: ``gate(hello, challenge sent so far or None, token) -> Challenge | Admit``
+#: (``hello`` is the connection's first token); raises :class:`Pyro5.errors.SecurityError` to refuse.
+Gate = Callable[[Any, str | None, Any], "Challenge | Admit"]
 
 
 @dataclass
@@ -202,6 +221,11 @@ class _ConnectionJob(ClientConnectionJob):
     def __init__(self, conn: GuardedConnection, address: Any, daemon: Any, admission: Admission) -> None:  # noqa: D107
         self.csock, self.caddr, self.daemon, self.admission = conn, address, daemon, admission
 
+    def __call__(self) -> None:
+        """Serve the connection, its large arrays beside the messages if it negotiated that."""
+        with codec.carried_by(self.csock.bulk):
+            super().__call__()
+
     def handleConnection(self) -> bool:
         """Send CONNECTOK with the metadata of the object the client asked for (or refuse it)."""
         admission = self.admission
@@ -213,8 +237,8 @@ class _ConnectionJob(ClientConnectionJob):
             self.csock.close()
             return False
         data = serializer.dumps({"handshake": admission.handshake, "meta": meta})
-        self.csock.send(protocol.SendingMessage(protocol.MSG_CONNECTOK, 0, admission.seq,
-                                                admission.serializer_id, data).data)
+        socketutil.SocketConnection.send(self.csock, protocol.SendingMessage(
+            protocol.MSG_CONNECTOK, 0, admission.seq, admission.serializer_id, data).data)
         return True
 
 
@@ -447,8 +471,11 @@ class GuardedServer:
         data = serializers.serializers_by_id[message.serializer_id].loads(message.data)
         if not (isinstance(data, dict) and isinstance(data.get("object"), str) and len(data["object"]) < 256):
             raise PolicyViolation("malformed handshake", message.seq, message.serializer_id, False)
+        token = data.get("handshake")
+        if pending.hello is None:
+            pending.hello = token
         try:
-            verdict = self._gate(pending.challenge, data.get("handshake"))
+            verdict = self._gate(pending.hello, pending.challenge, token)
         except errors.SecurityError as exc:
             raise PolicyViolation(str(exc), message.seq, message.serializer_id, False) from None
         if isinstance(verdict, Challenge):
@@ -456,9 +483,9 @@ class GuardedServer:
             send_refusal(pending.sock, verdict.text, message.seq, message.serializer_id)
             return
         self._admit(pending, Admission(data["object"], message.seq, message.serializer_id,
-                                       verdict.handshake), verdict.scope)
+                                       verdict.handshake), verdict)
 
-    def _admit(self, pending: _Pending, admission: Admission, scope: object) -> None:
+    def _admit(self, pending: _Pending, admission: Admission, verdict: Admit) -> None:
         self._pending.pop(pending.sock, None)
         self._selector.unregister(pending.sock)
         if not self._slots.acquire(blocking=False):
@@ -472,7 +499,7 @@ class GuardedServer:
         sock = pending.sock
         sock.setblocking(True)
         socketutil.set_keepalive(sock)
-        conn = GuardedConnection(sock, self._policy, scope)
+        conn = GuardedConnection(sock, self._policy, verdict.scope, verdict.bulk)
         with self._live_lock:
             self._live.add(conn)
         job = _ConnectionJob(conn, pending.address, self.daemon, admission)
