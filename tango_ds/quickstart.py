@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -44,31 +45,31 @@ Start a complete Tango system with a simulated Time Tagger: a Tango database (sq
 the default device layout and the device server "TimeTaggerDS quickstart", all on
 127.0.0.1, and print TANGO_HOST and the devices."""
 
-EPILOG = f"""\
-The database file (tango_database.db) lives in the data directory and keeps created
-devices and written settings between runs; every quickstart of this user shares the
-default one ({DEFAULT_DATA_DIR}), so give each checkout or experiment its own with
---data-dir. One quickstart at a time may use a data directory: a second one is refused
-and told the PID and TANGO_HOST of the running one.
-
-SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the device server, then the database, however
-the quickstart was started (also in the background). Exit status: 0 after such a
-signal, 1 if the device server died on its own or the data directory is in use."""
+EPILOG = "\n\n".join(textwrap.fill(paragraph, 88) for paragraph in (
+    "The database file (tango_database.db) lives in the data directory and keeps created "
+    "devices and written settings between runs. Every quickstart of this user shares the "
+    f"default one ({DEFAULT_DATA_DIR}): give each checkout or experiment its own with "
+    "--data-dir. One quickstart at a time may use a data directory: a second one is refused "
+    "and told the PID and TANGO_HOST of the running one, and --reset never touches a running "
+    "one's database.",
+    "SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the device server, then the database, however "
+    "the quickstart was started (also as a background job). Exit status: 0 after such a "
+    "signal, 1 if the device server died on its own or the data directory is in use."))
 
 
 class StopRequested(BaseException):
     """A stop signal arrived (a BaseException, like KeyboardInterrupt, so no handler swallows it)."""
 
 
-def _on_stop_signal(signum: int, _frame: Any) -> None:
-    ignore_stop_signals()
-    raise StopRequested(signal.Signals(signum).name)
-
-
 def ignore_stop_signals() -> None:
     """While stopping: further signals must not interrupt the ordered stop."""
     for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+
+
+def _on_stop_signal(signum: int, _frame: Any) -> None:
+    ignore_stop_signals()
+    raise StopRequested(signal.Signals(signum).name)
 
 
 def install_stop_handlers() -> None:
@@ -241,7 +242,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # it exists, as another user's process
     return True
 
 
