@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import tango
 from ds_helpers import wait_until
 
 TEST_SIGNAL_HZ = 403.2e6 / 504
+PAIR_DELAY_PS = 2000  # tango_ds/default_layout.json: input 2 sees the pairs 2 ns late
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 class Running:
@@ -156,3 +159,36 @@ def test_quickstart_end_to_end(quickstart):
     os.kill(second.database().get_device_info("dserver/TimeTaggerDS/quickstart").pid,
             signal.SIGKILL)
     assert second.process.wait(30) == 1
+
+
+def readme_block(heading: str, opening: str) -> str:
+    """The first fenced block of README section ``heading`` that starts with ``opening``."""
+    text = README.read_text()
+    section = text[text.index(heading):]
+    start = section.index(opening) + len(opening)
+    return section[start:section.index("```", start)]
+
+
+def test_readme_scripting_examples(quickstart):
+    running = quickstart()
+
+    # the DeviceProxy example, as a user would paste it
+    code = readme_block("## Scripting", "```python\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ, TANGO_HOST=running.host))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "np." not in result.stdout, result.stdout              # plain numbers
+    rates = re.search(r"^input 1: (\d+) Hz since start, (\d+) Hz now$", result.stdout, re.M)
+    assert rates, result.stdout
+    assert [float(v) for v in rates.groups()] == pytest.approx([TEST_SIGNAL_HZ] * 2, rel=0.01)
+    delay = re.search(r"^pair delay: (-?\d+) ps$", result.stdout, re.M)
+    assert delay and abs(int(delay[1]) - PAIR_DELAY_PS) <= 30, result.stdout
+
+    # the itango session up to the peak read after StartFor ("once ON")
+    session = readme_block("## Scripting", "```\n$ TANGO_HOST=127.0.0.1:10000 itango\n")
+    lines = dict(re.findall(r"^ITango \[(\d+)\]: (.*?)(?:\s{2,}#.*)?$", session, re.M))
+    namespace = {"Device": lambda name: running.proxy(name)}
+    for number in ("1", "2", "3"):
+        exec(lines[number], namespace)
+    wait_until(lambda: eval(lines["4"], namespace) == tango.DevState.ON)
+    assert abs(eval(lines["5"], namespace) - PAIR_DELAY_PS) <= 30

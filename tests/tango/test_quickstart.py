@@ -19,4 +19,4 @@ def test_quickstart_end_to_end(tmp_path):
          str(tmp_path / "scenario"), str(SCENARIO)],
         capture_output=True, text=True, timeout=240, cwd=SCENARIO.parents[2])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "1 passed" in result.stdout
+    assert "2 passed" in result.stdout
