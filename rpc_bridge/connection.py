@@ -132,10 +132,8 @@ class Connection:
                 request = protocol.SendingMessage(protocol.MSG_INVOKE, 0, self._seq,
                                                   self._serializer.serializer_id, payload)
                 try:
-                    self._conn.sock.sendall(request.data)
+                    self._send(request.data)
                     del request, payload
-                    if self.bulk is not None:
-                        self.bulk.flush()
                     reply = protocol.recv_stub(self._conn, [protocol.MSG_RESULT])
                     if reply.seq != self._seq:
                         raise errors.ProtocolError(f"reply {reply.seq} to request {self._seq}")
@@ -145,12 +143,30 @@ class Connection:
                 except (OSError, errors.CommunicationError) as exc:  # the stream is out of step now
                     self._fail(exc)
                 except BaseException:  # a reply that cannot be read leaves the stream out of step too
-                    self._lost = "a reply could not be read"
-                    self._close_socket()
+                    if self._conn is not None:
+                        self._lost = "a reply could not be read"
+                        self._close_socket()
                     raise
         if reply.flags & protocol.FLAGS_EXCEPTION:
             raise result
         return result
+
+    def _send(self, message: bytes) -> None:
+        """Send a request and its arrays; if the server refused it midway, raise its reason."""
+        try:
+            self._conn.sock.sendall(message)
+            if self.bulk is not None:
+                self.bulk.flush()
+        except OSError as exc:  # the server may have answered why before closing the connection
+            self._conn.sock.settimeout(1.0)
+            try:
+                refusal = protocol.recv_stub(self._conn, [protocol.MSG_RESULT])
+                reason = self._serializer.loads(refusal.data)
+            except Exception:  # noqa: BLE001 - no answer: report the broken send
+                raise exc from None
+            self._lost = f"the server refused a request: {reason}"
+            self._close_socket()
+            raise reason if isinstance(reason, BaseException) else exc from None
 
     def _fail(self, exc: BaseException) -> NoReturn:
         """Close the connection after a broken exchange and raise what the caller should see."""
