@@ -18,6 +18,8 @@ bookkeeping every forwarded call needs:
   (:mod:`rpc_bridge.ownership`); calls and arguments from any other scope are refused;
 * file names: arguments that name files resolve inside the data directory
   (:mod:`rpc_bridge.paths`); recorders are watched by the recording budget;
+* snapshots: data objects whose every method is a getter (``TimeTagStreamBuffer``, ...) go to
+  our client by value (:class:`~rpc_bridge.codec.Snapshot`): nothing stays on the server;
 * waits: ``waitUntilFinished`` and the other blocking waits of :data:`BOUNDED_WAITS` run for
   at most :data:`WAIT_SLICE_MS` per call (our client repeats them up to the caller's
   timeout), so no call holds a server thread for long.
@@ -44,6 +46,7 @@ from Pyro5.api import current_context, expose
 from Pyro5.client import Proxy
 
 from . import signatures
+from .codec import Snapshot
 from .introspect import FREE_FUNCTION, TAGGER_FACTORY_PREFIX, ClassSpec, ProviderSpec
 from .ownership import Scope, current_scope, reaches
 from .paths import PATH_ARGUMENTS, RECORDERS, DataDirectory, RecordingBudget
@@ -137,6 +140,11 @@ class Adapter:
         return result
 
 
+def _client_takes_snapshots() -> bool:
+    """True when the calling connection is our client's (it negotiated bulk arrays)."""
+    return getattr(getattr(current_context, "client", None), "bulk", None) is not None
+
+
 def _described(wrapper: Callable, name: str, func: Any) -> Callable:
     """Give ``wrapper`` the name, docstring and (where known) signature of ``func``."""
     wrapper.__name__ = name
@@ -215,7 +223,8 @@ class Bridge:
         self.lock = threading.RLock()
         self.live: set[Adapter] = set()
         self.adapter_classes = {s.cls: build_adapter_class(s, self) for s in spec.classes.values()}
-        self._class_cache: dict[type, type | None] = {}
+        self.specs_by_class = {s.cls: s for s in spec.classes.values()}
+        self._class_cache: dict[type, ClassSpec | None] = {}
 
     # -- bookkeeping -----------------------------------------------------------------
     def adopt(self, obj: Any, owns: bool, parent: Adapter | None) -> Adapter | None:
@@ -283,11 +292,27 @@ class Bridge:
             except Exception:  # noqa: BLE001 - keep shutting down
                 log.exception("closing %r failed", adapter)
 
-    def _adapter_class(self, cls: type) -> type | None:
+    def _class_spec(self, cls: type) -> ClassSpec | None:
+        """The spec of ``cls`` or of its nearest served ancestor."""
         if cls not in self._class_cache:
-            self._class_cache[cls] = next(
-                (self.adapter_classes[c] for c in cls.__mro__ if c in self.adapter_classes), None)
+            self._class_cache[cls] = next((self.specs_by_class[c] for c in cls.__mro__
+                                           if c in self.specs_by_class), None)
         return self._class_cache[cls]
+
+    def _adapter_class(self, cls: type) -> type | None:
+        spec = self._class_spec(cls)
+        return None if spec is None else self.adapter_classes[spec.cls]
+
+    def snapshot(self, spec: ClassSpec, value: Any) -> Snapshot:
+        """``value`` by value: every getter's and property's result (an exception where one fails)."""
+        values: dict[str, Any] = {}
+        for name in (*spec.methods, *spec.properties):
+            try:
+                member = getattr(value, name)
+                values[name] = self.wrap(member() if name in spec.methods else member)
+            except Exception as exc:  # noqa: BLE001 - raised when the client asks for it
+                values[name] = portable_exception(exc)
+        return Snapshot(spec.wire_name, values)
 
     # -- conversions -----------------------------------------------------------------
     def resolve(self, proxy: Any) -> Adapter:
@@ -329,6 +354,9 @@ class Bridge:
             return {k: self.wrap(v, owns, parent) for k, v in value.items()}
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return self.wrap(dataclasses.asdict(value))
+        spec = self._class_spec(type(value))
+        if spec is not None and spec.value and _client_takes_snapshots():
+            return self.snapshot(spec, value)
         adapter = self.adopt(value, owns, parent)
         if adapter is None:
             raise TypeError(f"the library returned a {type(value).__module__}.{type(value).__qualname__}, "
@@ -386,7 +414,7 @@ class Bridge:
             classes[name] = {
                 "wire": spec.wire_name, "constructible": spec.constructible,
                 "base": next((names[c] for c in spec.cls.__mro__[1:] if c in names), None),
-                "doc": inspect.getdoc(spec.cls) or "",
+                "doc": inspect.getdoc(spec.cls) or "", "value": spec.value,
                 "init": {"doc": inspect.getdoc(spec.cls.__init__) or "", "sig": signatures.to_wire(init)},
                 "methods": {m: dict(signatures.describe(f), **({"wait_slice_ms": WAIT_SLICE_MS}
                                                                if m in BOUNDED_WAITS else {}))

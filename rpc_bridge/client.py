@@ -45,6 +45,7 @@ from Pyro5 import core, errors
 from Pyro5.client import Proxy
 
 from . import codec, keys, memory, security, signatures
+from .codec import Snapshot
 from .connection import ROOT_ID, Connection, is_loopback
 
 DEFAULT_PORT = 23000
@@ -95,6 +96,8 @@ class Session:
     def outgoing(self, value: Any) -> Any:
         """An argument in wire form: remote objects as proxies, enums and numpy scalars as numbers."""
         if isinstance(value, RemoteObject):
+            if value._id is None:
+                raise TypeError(f"a {type(value).__name__} snapshot holds data only: pass its values")
             return Proxy(f"PYRO:{value._id}@{self.connection.location}")
         if isinstance(value, enum.Enum):
             return value.value
@@ -111,6 +114,8 @@ class Session:
         if isinstance(value, Proxy):
             object_id = str(value._pyroUri.object)
             return self.classes.get(object_id.rsplit("_", 1)[0], RemoteObject)._attach(self, object_id)
+        if isinstance(value, Snapshot):
+            return self.classes.get(value.wire, RemoteObject)._attach(self, None, self.incoming(value.values))
         if isinstance(value, list):
             return [self.incoming(v) for v in value]
         if isinstance(value, dict):
@@ -119,16 +124,18 @@ class Session:
 
 
 class RemoteObject:
-    """A library object living on the server (tagger, measurement, data object, ...)."""
+    """A library object living on the server (tagger, measurement, data object, ...), or a
+    data snapshot sent by value (``_values``: what its getters returned; ``_id`` None)."""
 
     _session: Session
-    _id: str
+    _id: str | None
+    _values: dict | None = None
     _wire_name = ""
 
     @classmethod
-    def _attach(cls, session: Session, object_id: str) -> "RemoteObject":
+    def _attach(cls, session: Session, object_id: str | None, values: dict | None = None) -> "RemoteObject":
         obj = cls.__new__(cls)
-        obj.__dict__.update(_session=session, _id=object_id)
+        obj.__dict__.update(_session=session, _id=object_id, _values=values)
         return obj
 
     def __getattr__(self, name: str) -> Any:
@@ -147,14 +154,15 @@ class RemoteObject:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        """Release the remote object (a tagger this client created is freed)."""
-        self._session.call(ROOT_ID, "release", (self,), {})
+        """Release the remote object (a tagger this client created is freed); snapshots hold nothing."""
+        if self._id is not None:
+            self._session.call(ROOT_ID, "release", (self,), {})
 
     def _pyroClaimOwnership(self) -> None:  # noqa: N802 - Pyro5's name, used by TimeTaggerRPC scripts
         """Accepted for TimeTaggerRPC scripts: a client's connection serves every thread already."""
 
     def __repr__(self) -> str:
-        return f"<remote {type(self).__name__} {self._id}>"
+        return f"<remote {type(self).__name__} {self._id or 'snapshot'}>"
 
 
 def _described(function: Callable, name: str, info: dict, with_self: bool = False) -> Callable:
@@ -163,6 +171,21 @@ def _described(function: Callable, name: str, info: dict, with_self: bool = Fals
     function.__doc__ = info["doc"]
     function.__signature__ = signatures.from_wire(info["sig"], with_self=with_self)
     return function
+
+
+def _stored(obj: RemoteObject, name: str) -> Any:
+    """A snapshot's value for ``name`` (re-raising what the getter raised on the server)."""
+    value = obj._values[name]
+    if isinstance(value, BaseException):
+        raise value
+    return value
+
+
+def _snapshot_method(name: str, info: dict) -> Callable:
+    def method(self: RemoteObject) -> Any:
+        return _stored(self, name)
+
+    return _described(method, name, info, with_self=True)
 
 
 def _method(name: str, info: dict) -> Callable:
@@ -208,8 +231,13 @@ def _property(name: str, doc: str) -> property:
 
 
 def _build_class(session: Session, name: str, info: dict, base: type) -> type:
-    attrs: dict[str, Any] = {n: _method(n, m) for n, m in info["methods"].items()}
-    attrs.update({n: _property(n, d) for n, d in info["properties"].items()})
+    if info.get("value"):
+        attrs: dict[str, Any] = {n: _snapshot_method(n, m) for n, m in info["methods"].items()}
+        attrs.update({n: property(lambda self, n=n: _stored(self, n), None, None, d)
+                      for n, d in info["properties"].items()})
+    else:
+        attrs = {n: _method(n, m) for n, m in info["methods"].items()}
+        attrs.update({n: _property(n, d) for n, d in info["properties"].items()})
     attrs.update(__doc__=info["doc"], __module__="rpc_bridge.remote", _wire_name=info["wire"])
     if info["constructible"]:
         def __init__(self: RemoteObject, *args: Any, **kwargs: Any) -> None:
@@ -284,9 +312,11 @@ class LibraryProxy(types.ModuleType):
     def release(self, obj: RemoteObject) -> None:
         """Release a remote object now instead of at disconnect (the remote ``del``).
 
-        Long-running loops that call ``getDataObject()`` should release each data object.
+        Long-running loops that call ``getDataObject()`` should release each data object
+        (snapshots such as ``TimeTagStream.getData()``'s hold nothing on the server).
         """
-        self._session.call(ROOT_ID, "release", (obj,), {})
+        if obj._id is not None:
+            self._session.call(ROOT_ID, "release", (obj,), {})
 
     def _pyroClaimOwnership(self) -> None:  # noqa: N802 - Pyro5's name, used by TimeTaggerRPC scripts
         """Accepted for TimeTaggerRPC scripts: the connection serves every thread already."""

@@ -26,6 +26,7 @@ import serpent
 from Pyro5 import serializers
 
 CLASS_TAG = "numpy.ndarray"
+SNAPSHOT_TAG = "rpc_bridge.Snapshot"
 #: Arrays at least this large travel out of band on connections that carry bulk data.
 OUT_OF_BAND_MIN_BYTES = 64 * 1024
 MAX_DIMENSIONS = 32
@@ -107,6 +108,25 @@ def dict_to_array(classname: str, data: dict) -> np.ndarray:
     return np.load(io.BytesIO(base64.b64decode(data["data"])), allow_pickle=False)
 
 
+class Snapshot:
+    """A library data object sent by value: its class (wire name) and what each getter returned."""
+
+    __slots__ = ("wire", "values")
+
+    def __init__(self, wire: str, values: dict) -> None:
+        self.wire, self.values = wire, values
+
+
+def _snapshot_to_dict(snapshot: Snapshot) -> dict:
+    return {"__class__": SNAPSHOT_TAG, "wire": snapshot.wire, "values": snapshot.values}
+
+
+def _dict_to_snapshot(classname: str, data: dict) -> Snapshot:
+    if not isinstance(data.get("values"), dict):
+        raise ValueError("malformed snapshot")
+    return Snapshot(str(data.get("wire")), data["values"])
+
+
 def _serpent_npy(array: np.ndarray, serializer: Any, stream: Any, level: int) -> None:
     serializer.ser_builtins_dict(array_to_npy(array), stream, level)
 
@@ -115,8 +135,8 @@ def install() -> None:
     """Register the codec with Pyro5 (idempotent, process wide).
 
     serpent gets the official base64 ``.npy`` form; msgpack (and the other binary
-    serializers) the raw form. numpy scalars never reach the serializer: the bridge
-    turns them into Python numbers first.
+    serializers) the raw form, and :class:`Snapshot` data objects. numpy scalars never
+    reach the serializer: the bridge turns them into Python numbers first.
     """
     global _installed
     with _lock:
@@ -125,4 +145,6 @@ def install() -> None:
         serializers.SerializerBase.register_class_to_dict(np.ndarray, array_to_raw, serpent_too=False)
         serpent.register_class(np.ndarray, _serpent_npy)
         serializers.SerializerBase.register_dict_to_class(CLASS_TAG, dict_to_array)
+        serializers.SerializerBase.register_class_to_dict(Snapshot, _snapshot_to_dict, serpent_too=False)
+        serializers.SerializerBase.register_dict_to_class(SNAPSHOT_TAG, _dict_to_snapshot)
         _installed = True

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from .paths import PATH_ARGUMENTS, takes_file_name
+from .signatures import signature_of
 
 #: Module-level names the bridge does not serve, each with the reason.
 EXCLUDED: dict[str, str] = {
@@ -54,7 +55,7 @@ UNCONFINED_FILE = ("takes a file name that the bridge does not know how to keep 
                    "directory (add it to rpc_bridge.paths.PATH_ARGUMENTS)")
 
 #: Classes that are not measurements but are constructed by the user.
-CONSTRUCTIBLE = frozenset({"SynchronizedMeasurements", "FileReader", "SimDetector"})
+CONSTRUCTIBLE = frozenset({"SynchronizedMeasurements", "FileReader", "SimDetector", "ChannelGate"})
 
 #: Function names whose result is a tagger the calling connection owns (and frees).
 TAGGER_FACTORY_PREFIX = "create"
@@ -73,6 +74,9 @@ class ClassSpec:
     methods: dict[str, Callable] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
     excluded_members: dict[str, str] = field(default_factory=dict)
+    #: A data snapshot (``TimeTagStreamBuffer``, ``HistogramLogBinsData``, clock states, ...):
+    #: made by the library, every method a getter without arguments. Sent by value.
+    value: bool = False
 
 
 @dataclass
@@ -142,13 +146,21 @@ def _members(cls: type, excluded_names: dict[str, str]) -> tuple[dict[str, Calla
     return methods, properties, excluded
 
 
+def _takes_no_arguments(func: Callable) -> bool:
+    sig = signature_of(func)
+    return sig is not None and all(p.name == "self" for p in sig.parameters.values())
+
+
 def _class_spec(name: str, wire_name: str, cls: type, spec: ProviderSpec,
                 excluded_names: dict[str, str]) -> ClassSpec:
     is_iterator = issubclass(cls, spec.iterator_base)
-    constructible = ((is_iterator or cls.__name__ in CONSTRUCTIBLE or name in CONSTRUCTIBLE)
-                     and not issubclass(cls, spec.tagger_base) and not _has_no_constructor(cls))
+    is_tagger = issubclass(cls, spec.tagger_base)
+    constructible = ((is_iterator or name.rsplit(".", 1)[-1] in CONSTRUCTIBLE)
+                     and not is_tagger and not _has_no_constructor(cls))
     methods, properties, excluded = _members(cls, excluded_names)
-    return ClassSpec(name, wire_name, cls, constructible, methods, properties, excluded)
+    value = (not constructible and not is_iterator and not is_tagger and bool(methods or properties)
+             and all(_takes_no_arguments(f) for f in methods.values()))
+    return ClassSpec(name, wire_name, cls, constructible, methods, properties, excluded, value)
 
 
 def _add_class(name: str, cls: type, spec: ProviderSpec, excluded_names: dict[str, str],

@@ -177,3 +177,26 @@ def test_context_managers_release_on_exit_as_the_library_does(TT, server):
     with pytest.raises(ReferenceError):
         t.getSerial()
     assert server.bridge.counts() == {"objects": 0, "taggers": 0}
+
+
+def test_time_tag_stream_data_arrive_by_value_with_every_tag(TT, server):
+    t = TT.createTimeTagger()
+    t.setTestSignal([1, 2], True)
+    stream, rate = TT.TimeTagStream(t, 10**6, [1, 2]), TT.Countrate(t, [1, 2])
+    group = TT.SynchronizedMeasurements(t)
+    for measurement in (stream, rate):
+        group.registerMeasurement(measurement)
+    objects = server.bridge.counts()["objects"]
+    group.startFor(int(5e10))  # 50 ms: 80,000 tags in pieces
+    received, pieces = [], 0
+    while group.isRunning() or pieces == 0 or received[-1].size:
+        buffer = stream.getData()
+        assert isinstance(buffer, TT.TimeTagStreamBuffer) and buffer._id is None  # a snapshot
+        received.append(buffer.getTimestamps())
+        pieces += 1
+    timestamps = np.concatenate(received)
+    assert timestamps.size == rate.getCountsTotal().sum() == 80_000  # every tag, once
+    assert np.all(np.diff(timestamps) >= 0) and timestamps.flags.writeable
+    assert server.bridge.counts()["objects"] == objects  # nothing piles up on the server
+    with pytest.raises(TypeError, match="snapshot holds data only"):
+        TT.Countrate(buffer, [1])
