@@ -8,7 +8,7 @@ The simulated inputs behave like the hardware's: the built-in test signal (Ultra
 504 = 800 kHz; Time Tagger 20: 62.5 MHz / 74), per-model jitter, and the input stage (trigger
 level, dead time, event divider, input delay, conditional filter, transfer-rate overflows).
 Signals are made with the library's own simulation classes in ``Experimental``
-(see :mod:`timetagger_sim.signals` for units).
+(see :mod:`timetagger_sim.sources.base` for units).
 
 Simulator-only additions, all marked so in their docstrings:
 
@@ -21,6 +21,16 @@ Simulator-only additions, all marked so in their docstrings:
 * Serials select the model: ``SIM-ULTRA8-*``, ``SIM-ULTRA18-*``, ``SIM-TT20-*``.
 
 Deliberate differences are noted in the docstring of each class concerned.
+
+Layout, by the library's families (each class lives in the module of its family)::
+
+    taggers/            TimeTaggerBase, the simulated hardware TimeTagger and its input stage
+    measurements/       measurements by kind (counting, correlation, timing, log bins, files, ...)
+    virtual_channels/   virtual channels (delays, logic)
+    sources/            the Experimental signal generators, transforms and detectors
+    engine/             the stream thread that produces blocks and feeds the iterators
+    kernels/            compiled inner loops (numba), one module per family
+    iterator.py         IteratorBase, the base of measurements, virtual channels and sources
 """
 from . import Experimental
 from .constants import *  # noqa: F401,F403  (enums, CHANNEL_UNUSED and the flat enum aliases)
@@ -34,11 +44,11 @@ from .measurements.markers import CountBetweenMarkers
 from .measurements.stream import TimeTagStream, TimeTagStreamBuffer
 from .measurements.synchronized import SynchronizedMeasurements
 from .measurements.timing import Histogram2D, StartStop, TimeDifferences
-from .logic_channels import Coincidence, Coincidences, Combiner, GatedChannel, GatedChannels
 from .options import getSimulationOptions, setSimulationOptions
-from .tagger import (TimeTagger, TimeTaggerBase, createTimeTagger, freeTimeTagger, getVersion,
-                     scanTimeTagger)
-from .virtual_channels import DelayedChannel, DelayedChannels
+from .taggers.base import TimeTaggerBase, freeTimeTagger
+from .taggers.hardware import TimeTagger, createTimeTagger, getVersion, scanTimeTagger
+from .virtual_channels.delays import DelayedChannel, DelayedChannels
+from .virtual_channels.logic import Coincidence, Coincidences, Combiner, GatedChannel, GatedChannels
 
 __all__ = [
     "AccessMode",

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from . import validation
-
-if TYPE_CHECKING:
-    from .tagger import TimeTaggerBase
+from .engine.engine import Role
+from .taggers.base import TimeTaggerBase
 
 
 class IteratorBase:
@@ -21,13 +18,12 @@ class IteratorBase:
     requested capture duration (the block is cut at that instant).
     """
 
-    #: True for classes that add tags to the stream (virtual channels) instead of consuming it.
-    _is_virtual_channel = False
+    #: Where the iterator sits in the signal chain (the engine serves each role in turn).
+    _role = Role.MEASUREMENT
     #: False for classes that must be started explicitly.
     _starts_on_creation = True
 
     def __init__(self, tagger: TimeTaggerBase) -> None:
-        from .tagger import TimeTaggerBase
         if not isinstance(tagger, TimeTaggerBase):
             raise TypeError(f"tagger must be a TimeTagger object, got {type(tagger).__name__}")
         self._tagger = tagger
@@ -43,7 +39,7 @@ class IteratorBase:
     def _register(self) -> None:
         """Attach to the stream; subclasses call this at the end of ``__init__``."""
         self._engine.register(self)
-        if self._starts_on_creation and not self._is_virtual_channel:
+        if self._starts_on_creation and self._role is Role.MEASUREMENT:
             self.start()
 
     # -- hooks for subclasses -----------------------------------------------------------------

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import timetagger_sim as TT
+from timetagger_sim.taggers.models import PULSE_WIDTH_PS
 
 SECOND = 10**12
 
@@ -97,7 +98,7 @@ def test_falling_edges_follow_rising_edges(tagger):
     corr.startFor(SECOND // 100)
     corr.waitUntilFinished()
     peak = corr.getIndex()[np.argmax(corr.getData())]
-    assert abs(peak - TT.models.PULSE_WIDTH_PS) <= 100
+    assert abs(peak - PULSE_WIDTH_PS) <= 100
 
 
 @pytest.mark.parametrize("delay", [5_000, -1_500, 123_456])

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels, validation
+from .. import validation
+from ..kernels.pairs import pair_histogram
 from ..constants import CHANNEL_UNUSED
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 
 _NO_STARTS = np.empty(0, np.int64)
 
@@ -41,7 +42,7 @@ class Histogram(IteratorBase):
         self._starts = _NO_STARTS
 
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
-        self._starts = kernels.pair_histogram(ts, ch, self._click, self._start, self._starts,
+        self._starts = pair_histogram(ts, ch, self._click, self._start, self._starts,
                                               self._binwidth * self._n_bins, self._binwidth, 0, 0,
                                               self._hist)
 
@@ -91,9 +92,9 @@ class Correlation(IteratorBase):
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
         bw, half = self._binwidth, self._half
         # Positive side: clicks on channel_1 after channel_2; negative side: the reverse.
-        self._starts_pos = kernels.pair_histogram(ts, ch, self._ch1, self._ch2, self._starts_pos,
+        self._starts_pos = pair_histogram(ts, ch, self._ch1, self._ch2, self._starts_pos,
                                                   half, bw, 1, half, self._hist)
-        self._starts_neg = kernels.pair_histogram(ts, ch, self._ch2, self._ch1, self._starts_neg,
+        self._starts_neg = pair_histogram(ts, ch, self._ch2, self._ch1, self._starts_neg,
                                                   half, bw, 2, half, self._hist)
         self._n1 += int(np.count_nonzero(ch == self._ch1))
         self._n2 += int(np.count_nonzero(ch == self._ch2))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels, validation
+from .. import validation
+from ..kernels.stream import lookup_rows
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 
 
 def _checked_channels(tagger: TimeTaggerBase, channels: object) -> np.ndarray:
@@ -27,7 +28,7 @@ class ChannelRows:
         self._table[channels - self._offset] = np.arange(channels.size)
 
     def __call__(self, ch: np.ndarray) -> np.ndarray:
-        return kernels.lookup_rows(ch, self._table, self._offset)
+        return lookup_rows(ch, self._table, self._offset)
 
 
 class Countrate(IteratorBase):

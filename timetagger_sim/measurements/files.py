@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import validation
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 from .stream import TimeTagStreamBuffer, checked_channels
 
 MAGIC = b"TTSIMBIN"

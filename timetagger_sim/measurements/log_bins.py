@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels_markers as km
+from ..kernels import markers as km
 from .. import validation
 from ..constants import CHANNEL_UNUSED
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 
 _NO_STARTS = np.empty(0, np.int64)
 #: Bin edges must fit in int64 picoseconds with room for differences: 10^6 s at most.

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels_markers as km
+from ..kernels import markers as km
 from .. import validation
 from ..constants import CHANNEL_UNUSED
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 
 
 class CountBetweenMarkers(IteratorBase):

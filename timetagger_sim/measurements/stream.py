@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import validation
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 
 
 def checked_channels(tagger: TimeTaggerBase, channels: object) -> np.ndarray:

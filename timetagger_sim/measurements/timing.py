@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels_markers as km
+from ..kernels import markers as km
 from .. import validation
 from ..constants import CHANNEL_UNUSED
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 from .correlation import binning
 
 _NO_STARTS = np.empty(0, np.int64)

@@ -1,25 +1,13 @@
-"""Virtual channels: iterators that add tags of a new channel to the stream."""
+"""Delayed copies of channels: ``DelayedChannels`` and ``DelayedChannel``."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import validation
-from .iterator import IteratorBase
-from .tagger import TimeTaggerBase
+from .. import validation
+from ..taggers.base import TimeTaggerBase
+from .base import VirtualChannel
 
 _EMPTY_T = np.empty(0, np.int64)
-
-
-class VirtualChannel(IteratorBase):
-    """Base of the virtual channels: owns one or more output channel numbers."""
-
-    _is_virtual_channel = True
-
-    def __init__(self, tagger: TimeTaggerBase) -> None:
-        super().__init__(tagger)
-
-    def _emit(self, times: np.ndarray, channel: int) -> tuple[np.ndarray, np.ndarray]:
-        return times, np.full(times.size, channel, np.int32)
 
 
 class DelayedChannels(VirtualChannel):

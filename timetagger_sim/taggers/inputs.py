@@ -10,20 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
-from . import kernels
-from .constants import FIRST_VIRTUAL_CHANNEL
+from ..constants import FIRST_VIRTUAL_CHANNEL
+from ..kernels import stream as kernels
 from .models import PULSE_HEIGHT_V, PULSE_WIDTH_PS, Model
-
-if TYPE_CHECKING:
-    from .signals import SignalNode
 
 #: How far ahead of the stream the analog signals are generated (ps); bounds negative delays.
 LOOKAHEAD_PS = 2_000_000
 _EMPTY_T = np.empty(0, np.int64)
+
+
+class AnalogSource(Protocol):
+    """An ``Experimental`` object that adds or reshapes simulated analog pulses."""
+
+    def _simulate(self, a0: int, a1: int, signals: dict[int, np.ndarray]) -> None: ...
 
 
 @cache
@@ -62,7 +65,7 @@ class InputStage:
     """Turns the analog signal graph into the merged physical tag stream of each block."""
 
     def __init__(self, settings: InputSettings, rng: np.random.Generator,
-                 signal_nodes: Callable[[], list[SignalNode]]) -> None:
+                 signal_nodes: Callable[[], list[AnalogSource]]) -> None:
         self.settings = settings
         self._rng = rng
         self._signal_nodes = signal_nodes

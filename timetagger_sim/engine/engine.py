@@ -7,19 +7,17 @@ one lock, so reading data from another thread always sees whole blocks.
 """
 from __future__ import annotations
 
+import enum
 import sys
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
-from . import kernels
-from .options import SimulationOptions
-
-if TYPE_CHECKING:
-    from .iterator import IteratorBase
+from ..kernels import stream as kernels
+from ..options import SimulationOptions
 
 #: Longest block in real-time mode (ps): bounds latency and the time the lock is held.
 REALTIME_MAX_BLOCK_PS = 20_000_000_000
@@ -42,6 +40,25 @@ def merge_streams(ts_a: np.ndarray, ch_a: np.ndarray, ts_b: np.ndarray,
     return kernels.merge_sorted_runs(np.concatenate((ts_a, ts_b)), np.concatenate((ch_a, ch_b)), bounds)
 
 
+class Role(enum.Enum):
+    """Where a client sits in the signal chain of a block."""
+
+    SIGNAL = "signal"                    #: shapes the simulated analog signals (``Experimental``)
+    VIRTUAL_CHANNEL = "virtual channel"  #: adds tags of new channels to the stream
+    MEASUREMENT = "measurement"          #: consumes the stream
+
+
+class StreamClient(Protocol):
+    """What the engine asks of every registered object (``StreamClient`` implements it)."""
+
+    _role: Role
+    _running: bool
+
+    def _wants_stream(self) -> bool: ...
+    def _channels(self) -> set[int]: ...
+    def _detach(self) -> None: ...
+
+
 class Engine:
     """Runs the stream of one simulated tagger on a background thread."""
 
@@ -53,7 +70,7 @@ class Engine:
         self.changed = threading.Condition(self.lock)
         self.now = 0                      #: stream time delivered so far (ps)
         # Weak references: a measurement nobody holds any more is detached, as in the library.
-        self._iterators: list[weakref.ref[IteratorBase]] = []
+        self._iterators: list[weakref.ref[StreamClient]] = []
         self._closing = False
         self._failure: BaseException | None = None
         self._wall_origin = time.monotonic()
@@ -62,23 +79,23 @@ class Engine:
         self._thread.start()
 
     # -- registration -------------------------------------------------------------------------
-    def register(self, iterator: IteratorBase) -> None:
+    def register(self, iterator: StreamClient) -> None:
         """Attach an iterator to the stream (held weakly)."""
         with self.lock:
             self._iterators.append(weakref.ref(iterator))
             self.changed.notify_all()
 
-    def unregister(self, iterator: IteratorBase) -> None:
+    def unregister(self, iterator: StreamClient) -> None:
         """Detach an iterator from the stream."""
         with self.lock:
             self._iterators = [r for r in self._iterators if r() not in (None, iterator)]
             self.changed.notify_all()
 
-    def iterators(self) -> list[IteratorBase]:
-        """The live iterators in creation order."""
+    def iterators(self, role: Role | None = None) -> list[StreamClient]:
+        """The live iterators in creation order (only those of ``role`` if given)."""
         with self.lock:
             live = [r() for r in self._iterators]
-            return [it for it in live if it is not None]
+            return [it for it in live if it is not None and (role is None or it._role is role)]
 
     def close(self) -> None:
         """Stop the thread; every iterator is stopped first."""
@@ -142,11 +159,11 @@ class Engine:
         iterators = self.iterators()
         needed: set[int] = set()
         for it in iterators:
-            if it._wants_stream() or it._is_virtual_channel:
+            if it._wants_stream() or it._role is Role.VIRTUAL_CHANNEL:
                 needed |= it._channels()
         ts, ch = self._produce_physical(t0, t1, needed)
         for it in iterators:
-            if it._is_virtual_channel:
+            if it._role is Role.VIRTUAL_CHANNEL:
                 try:
                     new_ts, new_ch = it._transform(ts, ch, t0, t1)
                 except Exception as exc:  # one broken iterator must not stop the stream
@@ -154,7 +171,7 @@ class Engine:
                     continue
                 ts, ch = merge_streams(ts, ch, new_ts, new_ch)
         for it in iterators:
-            if it._running:
+            if it._running and it._role is Role.MEASUREMENT:
                 try:
                     it._feed(ts, ch, t0, t1)
                 except Exception as exc:

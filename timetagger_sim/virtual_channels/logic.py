@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels_markers as km
-from . import validation
-from .constants import CoincidenceTimestamp, GatedChannelInitial
-from .tagger import TimeTaggerBase
-from .virtual_channels import VirtualChannel
+from .. import validation
+from ..constants import CoincidenceTimestamp, GatedChannelInitial
+from ..kernels import logic as km
+from ..kernels.stream import NEVER
+from ..taggers.base import TimeTaggerBase
+from .base import VirtualChannel
 
 #: The library's limit on distinct channels in one ``Coincidences``.
 MAX_COINCIDENCE_CHANNELS = 64
@@ -113,7 +114,7 @@ class Coincidences(VirtualChannel):
         for g, group in enumerate(groups):
             self._group_slots[g, :len(group)] = self._lookup[np.array(group) - slots[0]]
         self._group_sizes = np.array([len(g) for g in groups], np.int64)
-        self._last = np.full(len(slots), km.NEVER, np.int64)
+        self._last = np.full(len(slots), NEVER, np.int64)
         self._outputs = np.array([tagger._allocate_virtual_channel() for _ in groups], np.int32)
         self._register()
 
