@@ -45,8 +45,15 @@ from .measurements.stream import TimeTagStream, TimeTagStreamBuffer
 from .measurements.synchronized import SynchronizedMeasurements
 from .measurements.timing import Histogram2D, StartStop, TimeDifferences
 from .options import getSimulationOptions, setSimulationOptions
-from .taggers.base import TimeTaggerBase, freeTimeTagger
-from .taggers.hardware import TimeTagger, createTimeTagger, getVersion, scanTimeTagger
+from .library import (addUsageStatisticsFrontendData, checkSystemLibraries, getCompilationTimestamp,
+                      getCompilerVersion, getTimeTaggerChannelNumberScheme, getUsageStatisticsReport,
+                      getUsageStatisticsStatus, getVersion, hasTimeTaggerVirtualLicense, setFrontend,
+                      setLanguageInfo, setTimeTaggerChannelNumberScheme, setUsageStatisticsStatus)
+from .logger import CustomLogger, setLogger
+from .taggers.base import TimeTaggerBase, TimeTaggerSource, freeTimeTagger
+from .taggers.clock import ReferenceClockState, SoftwareClockState
+from .taggers.hardware import (TimeTagger, TimeTaggerHardware, createTimeTagger, getTimeTaggerModel,
+                               scanTimeTagger)
 from .virtual_channels.delays import DelayedChannel, DelayedChannels
 from .virtual_channels.logic import Coincidence, Coincidences, Combiner, GatedChannel, GatedChannels
 

@@ -92,3 +92,64 @@ def merge_sorted_runs(ts: np.ndarray, ch: np.ndarray,
         src_t, dst_t = dst_t, src_t
         src_c, dst_c = dst_c, src_c
     return src_t, src_c
+
+
+@_jit
+def transfer(ts: np.ndarray, ch: np.ndarray, priority: np.ndarray, drain_per_ps: float, capacity: float,
+             resume: float, t1: int, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hardware buffer between the inputs and USB, drained at ``drain_per_ps`` tags per ps.
+
+    A tag that finds the buffer full starts an overflow: until the buffer has drained to ``resume``
+    tags every tag is lost, except tags of ``priority`` channels, which are transmitted and split
+    the overflow. Returns (keep mask, overflow intervals n x 2 [begin, end), interval of each lost
+    tag or -1). ``state`` = [fill level, time of the level, in overflow (0/1), overflow begin],
+    carried to the next block; an overflow still open at ``t1`` ends there and goes on from ``t1``.
+    """
+    keep = np.ones(ts.size, dtype=np.bool_)
+    gap_of = np.full(ts.size, -1, dtype=np.int32)
+    gaps = np.empty((ts.size + 2, 2), dtype=np.int64)
+    n_gaps = 0
+    level, t_level, in_overflow, begin = state[0], state[1], state[2] > 0, np.int64(state[3])
+    for i in range(ts.size):
+        t = ts[i]
+        drained = level - drain_per_ps * (t - t_level)
+        if in_overflow and drained <= resume:
+            end = np.int64(t_level + (level - resume) / drain_per_ps)
+            gaps[n_gaps, 0], gaps[n_gaps, 1] = begin, max(end, begin + 1)
+            n_gaps += 1
+            in_overflow = False
+        level, t_level = max(drained, 0.0), t
+        if in_overflow:
+            is_priority = False
+            for k in range(priority.size):
+                if ch[i] == priority[k]:
+                    is_priority = True
+            if is_priority:
+                if t > begin:
+                    gaps[n_gaps, 0], gaps[n_gaps, 1] = begin, t
+                    n_gaps += 1
+                begin = t + 1
+                level += 1.0
+            else:
+                keep[i] = False
+                gap_of[i] = n_gaps
+        elif level + 1.0 > capacity:
+            in_overflow = True
+            begin = t
+            keep[i] = False
+            gap_of[i] = n_gaps
+        else:
+            level += 1.0
+    drained = level - drain_per_ps * (t1 - t_level)
+    if in_overflow:
+        if drained <= resume:
+            end = np.int64(t_level + (level - resume) / drain_per_ps)
+            in_overflow = False
+        else:
+            end = np.int64(t1)
+        if end > begin:
+            gaps[n_gaps, 0], gaps[n_gaps, 1] = begin, end
+            n_gaps += 1
+        begin = np.int64(t1)
+    state[0], state[1], state[2], state[3] = max(drained, 0.0), t1, 1.0 if in_overflow else 0.0, begin
+    return keep, gaps[:n_gaps].copy(), gap_of

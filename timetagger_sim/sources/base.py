@@ -31,7 +31,7 @@ class SignalNode:
     """Mixin for objects that shape the simulated analog signals (never consume the stream)."""
 
     _role = Role.SIGNAL
-    _running = False
+    _running = True
 
     def _init_node(self, tagger: TimeTaggerBase, seed: int) -> None:
         self._node_tagger = tagger
