@@ -164,7 +164,7 @@ class TimeTaggerSource:
                 triggers, filtered_ = [], []
             self._settings.filter_triggers = triggers
             self._settings.filter_filtered = filtered_
-            self._settings_changed()
+            self._inputs.reset_filter()
 
     def clearConditionalFilter(self) -> None:
         """Switch the conditional filter off (setConditionalFilter([], []))."""
@@ -187,19 +187,20 @@ class TimeTaggerSource:
         Simulator note: the library counts lost blocks of tags; the simulator counts the tags.
         """
         self._check_alive()
-        return self._inputs.overflows
+        return self._inputs.overflows + self._clock.lost
 
     def clearOverflows(self) -> None:
         """Reset the overflow counter."""
         self._check_alive()
         with self._engine.lock:
-            self._inputs.overflows = 0
+            self._inputs.overflows = self._clock.lost = 0
 
     def getOverflowsAndClear(self) -> int:
         """The overflow counter, reset in the same step."""
         self._check_alive()
         with self._engine.lock:
-            value, self._inputs.overflows = self._inputs.overflows, 0
+            value = self.getOverflows()
+            self._inputs.overflows = self._clock.lost = 0
             return value
 
     # -- reference clock ------------------------------------------------------------------------

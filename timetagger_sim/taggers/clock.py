@@ -108,6 +108,7 @@ class ClockStage:
         self._lost_ts, self._lost_ch = EMPTY_TS, EMPTY_CH   # tags lost while unlocked (mapped)
         self._last_tick = 0
         self._pps: list[int] = []
+        self.lost = 0                            #: tags lost while unlocked, since the last clear
 
     def _mapped_end(self) -> float:
         s = self._state
@@ -172,6 +173,7 @@ class ClockStage:
                 settings.averaging, gain, settings.ticks_per_tag, self._state)
             mapped = np.rint(mapped_f).astype(np.int64)
             ts, ch = mapped[locked], block.ch[locked]
+            self.lost += int(np.count_nonzero(~locked))
             self._lost_ts = np.concatenate((self._lost_ts, mapped[~locked]))
             self._lost_ch = np.concatenate((self._lost_ch, block.ch[~locked]))
             for kind, at in events.tolist():

@@ -152,7 +152,8 @@ class InputStage:
         self._in_cable: dict[tuple[int, int], np.ndarray] = {}   #: pulses not yet at the input
         self._analog_end = 0
         self._true_end = 0
-        self._pending: dict[int, np.ndarray] = {}
+        self._pending: dict[int, np.ndarray] = {}       #: tags per channel, not yet emitted
+        self._pulses: dict[int, np.ndarray] = {}        #: analog pulses per input, not yet converted
         self._last_kept: dict[int, int] = {}
         self._divider_phase: dict[int, int] = {}
         self._filter_armed = np.zeros(0, np.bool_)
@@ -169,11 +170,16 @@ class InputStage:
     def reset_state(self) -> None:
         """Forget in-flight tags and filter states (after a reset or a settings change)."""
         self._pending.clear()
+        self._pulses.clear()
         self._in_cable.clear()
         self._last_kept.clear()
         self._divider_phase.clear()
         self._filter_armed = np.zeros(len(self.settings.filter_filtered), np.bool_)
         self.transfer.priority = np.array(sorted(self.settings.high_priority), np.int32)
+
+    def reset_filter(self) -> None:
+        """A changed conditional filter starts disarmed."""
+        self._filter_armed = np.zeros(len(self.settings.filter_filtered), np.bool_)
 
     def retrim(self) -> None:
         """Apply a changed internal clock trim from the analog time generated so far."""
@@ -272,7 +278,11 @@ class InputStage:
             self._append(-n, self._edge_tags(-n, falling))
 
     def produce(self, t0: int, t1: int, needed: set[int]) -> Block:
-        """The tags of stream time [t0, t1): physical inputs through the hardware, simulated signals."""
+        """The tags of stream time [t0, t1): physical inputs through the hardware, simulated signals.
+
+        Analog pulses are generated ahead (for cables and negative delays) but reach the
+        comparator only when the stream gets there, so a setting changed now acts from now on.
+        """
         a0 = self._analog_end
         a1 = t1 + LOOKAHEAD_PS
         if a1 > a0:
@@ -281,7 +291,14 @@ class InputStage:
                 if channel >= FIRST_VIRTUAL_CHANNEL:
                     self._append(channel, pulses)
                 elif pulses.size:
-                    self._input_tags(channel, pulses, needed)
+                    old = self._pulses.get(channel)
+                    self._pulses[channel] = pulses if old is None or not old.size else np.concatenate((old, pulses))
+        due = t1 + max(0, -min(self.settings.delay_hardware.values(), default=0))
+        for n, pulses in list(self._pulses.items()):
+            cut = int(np.searchsorted(pulses, due, side="left"))
+            if cut:
+                self._input_tags(n, pulses[:cut], needed)
+                self._pulses[n] = pulses[cut:]
         return self._emit(t0, t1)
 
     def _append(self, channel: int, times: np.ndarray) -> None:
