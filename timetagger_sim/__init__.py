@@ -38,8 +38,9 @@ from .constants import CHANNEL_UNUSED
 from .iterator import IteratorBase
 from .measurements.correlation import Correlation, Histogram
 from .measurements.counting import Counter, CounterData, Countrate
-from .measurements.files import FileReader, FileWriter
-from .measurements.log_bins import HistogramLogBins, HistogramLogBinsData
+from .measurements.custom import CustomMeasurement, CustomMeasurementBase
+from .measurements.files import Dump, FileReader, FileWriter, mergeStreamFiles
+from .measurements.log_bins import ChannelGate, HistogramCustomBins, HistogramLogBins, HistogramLogBinsData
 from .measurements.markers import CountBetweenMarkers
 from .measurements.stream import TimeTagStream, TimeTagStreamBuffer
 from .measurements.synchronized import SynchronizedMeasurements
@@ -74,6 +75,7 @@ __all__ = [
     "ChannelEdge_StandardAll",
     "ChannelEdge_StandardFalling",
     "ChannelEdge_StandardRising",
+    "ChannelGate",
     "Coincidence",
     "CoincidenceTimestamp",
     "CoincidenceTimestamp_Average",
@@ -85,10 +87,14 @@ __all__ = [
     "Correlation",
     "CountBetweenMarkers",
     "Counter",
+    "CustomLogger",
+    "CustomMeasurement",
+    "CustomMeasurementBase",
     "CounterData",
     "Countrate",
     "DelayedChannel",
     "DelayedChannels",
+    "Dump",
     "Experimental",
     "FileReader",
     "FileWriter",
@@ -99,6 +105,7 @@ __all__ = [
     "GatedChannels",
     "Histogram",
     "Histogram2D",
+    "HistogramCustomBins",
     "HistogramLogBins",
     "HistogramLogBinsData",
     "IteratorBase",
@@ -121,6 +128,7 @@ __all__ = [
     "freeTimeTagger",
     "getSimulationOptions",
     "getVersion",
+    "mergeStreamFiles",
     "scanTimeTagger",
     "setSimulationOptions",
 ]

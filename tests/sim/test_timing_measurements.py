@@ -79,7 +79,9 @@ def test_start_stop_auto_mode_registers_every_interval_between_subsequent_clicks
 # -- TimeDifferences -------------------------------------------------------------------------------
 def brute_time_differences(ts, ch, click, start, next_ch, sync, binwidth, n_bins, n_hist, max_rollovers=0):
     hist = np.zeros((n_hist, n_bins), np.int64)
-    index = -2 if sync is not None else 0
+    # Documented: with sync the index waits for a sync tag (-2); without sync the measurement
+    # starts with the first next tag (waiting: -1), which starts histogram 0.
+    index = -2 if sync is not None else (-1 if next_ch is not None else 0)
     rollovers, starts = 0, []
     for t, c in zip(ts.tolist(), ch.tolist()):
         if max_rollovers and rollovers >= max_rollovers:

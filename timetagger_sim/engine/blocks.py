@@ -17,10 +17,11 @@ EMPTY_TS = np.empty(0, np.int64)
 EMPTY_CH = np.empty(0, np.int32)
 #: Channel number of the OverflowBegin/OverflowEnd records (they belong to no input).
 OVERFLOW_CHANNEL = 0
-#: The library's tag record: type, reserved, missed_events, channel, time (16 bytes, little-endian).
-TAG_DTYPE = np.dtype({"names": ["type", "reserved", "missed_events", "channel", "time"],
-                      "formats": ["u1", "u1", "<u2", "<i4", "<i8"], "offsets": [0, 1, 2, 4, 8],
-                      "itemsize": 16})
+#: The library's tag record: type, (a reserved byte), missed_events, channel, time; 16 bytes,
+#: little-endian (``CustomMeasurement.INCOMING_TAGS_DTYPE``).
+TAG_DTYPE = np.dtype({"names": ["type", "missed_events", "channel", "time"],
+                      "formats": ["u1", "<u2", "<i4", "<i8"], "offsets": [0, 2, 4, 8], "itemsize": 16},
+                     align=True)
 _MAX_MISSED_PER_RECORD = np.iinfo(np.uint16).max
 
 

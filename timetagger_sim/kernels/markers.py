@@ -175,3 +175,54 @@ def log_bin_pairs(ts: np.ndarray, ch: np.ndarray, click: int, start: int, edges:
             buf[n] = t
             n += 1
     return carried_starts(buf, lo, n, ts, max_dt)
+
+
+@_jit
+def gate_mask(ts: np.ndarray, ch: np.ndarray, open_ch: int, close_ch: int,
+              state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The state of an evaluation gate before each tag (True: open) and its toggles n x 2
+    [time, new state]; ``state[0]`` (1 open) is carried. Edges, not levels, as ``GatedChannel``."""
+    mask = np.empty(ts.size, dtype=np.bool_)
+    toggles = np.empty((ts.size, 2), dtype=np.int64)
+    n = 0
+    is_open = state[0]
+    for i in range(ts.size):
+        mask[i] = is_open == 1
+        c = ch[i]
+        if c == open_ch and is_open == 0:
+            is_open = 1
+            toggles[n, 0], toggles[n, 1] = ts[i], 1
+            n += 1
+        elif c == close_ch and is_open == 1:
+            is_open = 0
+            toggles[n, 0], toggles[n, 1] = ts[i], 0
+            n += 1
+    state[0] = is_open
+    return mask, toggles[:n].copy()
+
+
+@_jit
+def log_bin_pairs_gated(ts: np.ndarray, ch: np.ndarray, click: int, start: int, click_ok: np.ndarray,
+                        start_ok: np.ndarray, edges: np.ndarray, starts: np.ndarray,
+                        hist: np.ndarray) -> np.ndarray:
+    """``log_bin_pairs`` where a tag counts as click / start only where its gate was open."""
+    lo_edge = edges[0]
+    max_dt = edges[edges.size - 1]
+    buf = start_buffer(starts, ts.size)
+    n = starts.size
+    lo = 0
+    for i in range(ts.size):
+        t = ts[i]
+        if ch[i] == click and click_ok[i]:
+            while lo < n and t - buf[lo] >= max_dt:
+                lo += 1
+            j = n - 1
+            while j >= lo:
+                dt = t - buf[j]
+                if dt >= lo_edge:
+                    hist[np.searchsorted(edges, dt, side="right") - 1] += 1
+                j -= 1
+        if ch[i] == start and start_ok[i]:
+            buf[n] = t
+            n += 1
+    return carried_starts(buf, lo, n, ts, max_dt)

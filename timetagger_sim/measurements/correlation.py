@@ -15,7 +15,7 @@ _NO_STARTS = np.empty(0, np.int64)
 def binning(binwidth: object, n_bins: object) -> tuple[int, int]:
     """Validated (binwidth, n_bins)."""
     return (validation.positive_int("binwidth", binwidth, "ps"),
-            validation.positive_int("n_bins", n_bins))
+            validation.budget("n_bins", validation.positive_int("n_bins", n_bins), 4))
 
 
 class Histogram(IteratorBase):

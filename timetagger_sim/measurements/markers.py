@@ -28,7 +28,7 @@ class CountBetweenMarkers(IteratorBase):
         if self._end == self._begin:
             raise ValueError(f"end_channel={self._end} must differ from begin_channel={self._begin} "
                              "(or be CHANNEL_UNUSED)")
-        self._n_values = validation.positive_int("n_values", n_values)
+        self._n_values = validation.budget("n_values", validation.positive_int("n_values", n_values), 20)
         self._clear_data()
         self._register()
 

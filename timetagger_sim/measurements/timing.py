@@ -67,11 +67,13 @@ class TimeDifferences(IteratorBase):
     """Multiple-start multiple-stop histograms stepped through by ``next_channel``/``sync_channel``.
 
     A click counts in the histogram that is current when it arrives. Without ``sync_channel``
-    the index starts at 0, ``next_channel`` steps it and a rollover (a next tag in the last
-    histogram) continues at 0. With ``sync_channel`` the index starts at -2 (waiting for a sync
-    tag), a sync tag sets -1 (waiting for the next tag, which starts histogram 0) and a rollover
-    waits for sync again. Clicks are ignored while waiting. ``setMaxRollovers`` stops counting
-    after that many rollovers; then ``ready()`` is True.
+    the measurement starts with the first ``next_channel`` tag, which starts histogram 0 (as
+    documented; before it the index is -1); each further next tag steps the index and a
+    rollover (a next tag in the last histogram) continues at 0 without interruption. Without
+    ``next_channel`` everything goes into histogram 0. With ``sync_channel`` the index starts at
+    -2 (waiting for a sync tag), a sync tag sets -1 (waiting for the next tag, which starts
+    histogram 0) and a rollover waits for sync again. Clicks are ignored while waiting.
+    ``setMaxRollovers`` stops counting after that many rollovers; then ``ready()`` is True.
     """
 
     def __init__(self, tagger: TimeTaggerBase, click_channel: int, start_channel: int = CHANNEL_UNUSED,
@@ -85,6 +87,7 @@ class TimeDifferences(IteratorBase):
         self._sync = tagger._check_channel("sync_channel", sync_channel, optional=True)
         self._binwidth, self._n_bins = binning(binwidth, n_bins)
         self._n_histograms = validation.positive_int("n_histograms", n_histograms)
+        validation.budget("n_histograms x n_bins", self._n_histograms * self._n_bins, 4)
         self._max_rollovers = 0
         self._clear_data()
         self._register()
@@ -98,7 +101,8 @@ class TimeDifferences(IteratorBase):
     def _clear_data(self) -> None:
         self._hist = np.zeros((self._n_histograms, self._n_bins), np.int32)
         self._starts = _NO_STARTS
-        self._state = np.array([-2 if self._has_sync() else 0, 0, self._max_rollovers], np.int64)
+        waiting = -2 if self._has_sync() else (-1 if self._next != CHANNEL_UNUSED else 0)
+        self._state = np.array([waiting, 0, self._max_rollovers], np.int64)
 
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
         after_sync = -1 if self._next != CHANNEL_UNUSED else 0
@@ -117,7 +121,7 @@ class TimeDifferences(IteratorBase):
         return np.arange(self._n_bins, dtype=np.int64) * self._binwidth
 
     def getHistogramIndex(self) -> int:
-        """-2 waiting for sync, -1 waiting for next (both only with a sync channel), else the index."""
+        """-2 waiting for sync, -1 waiting for next (the first one, or the one after a sync), else the index."""
         with self._engine.lock:
             return int(self._state[0])
 
@@ -168,6 +172,7 @@ class Histogram2D(IteratorBase):
         self._binwidth_2 = validation.positive_int("binwidth_2", binwidth_2, "ps")
         self._n_bins_1 = validation.positive_int("n_bins_1", n_bins_1)
         self._n_bins_2 = validation.positive_int("n_bins_2", n_bins_2)
+        validation.budget("n_bins_1 x n_bins_2", self._n_bins_1 * self._n_bins_2, 4 * 2 * 8)
         self._clear_data()
         self._register()
 
