@@ -55,6 +55,7 @@ from .taggers.base import TimeTaggerBase, TimeTaggerSource, freeTimeTagger
 from .taggers.clock import ReferenceClockState, SoftwareClockState
 from .taggers.hardware import (TimeTagger, TimeTaggerHardware, createTimeTagger, getTimeTaggerModel,
                                scanTimeTagger)
+from .taggers.virtual import TimeTaggerVirtual, createTimeTaggerVirtual
 from .virtual_channels.delays import DelayedChannel, DelayedChannels
 from .virtual_channels.logic import Coincidence, Coincidences, Combiner, GatedChannel, GatedChannels
 

@@ -153,3 +153,18 @@ def transfer(ts: np.ndarray, ch: np.ndarray, priority: np.ndarray, drain_per_ps:
         begin = np.int64(t1)
     state[0], state[1], state[2], state[3] = max(drained, 0.0), t1, 1.0 if in_overflow else 0.0, begin
     return keep, gaps[:n_gaps].copy(), gap_of
+
+
+@_jit
+def deadtime_by_channel(ts: np.ndarray, ch: np.ndarray, channels: np.ndarray, deadtimes: np.ndarray,
+                        last: np.ndarray) -> np.ndarray:
+    """Non-paralysable dead time per channel on a merged stream; ``last`` (per channel) is carried."""
+    keep = np.ones(ts.size, dtype=np.bool_)
+    for i in range(ts.size):
+        for k in range(channels.size):
+            if ch[i] == channels[k]:
+                if ts[i] - last[k] < deadtimes[k]:
+                    keep[i] = False
+                else:
+                    last[k] = ts[i]
+    return keep

@@ -147,7 +147,7 @@ class ClockStage:
 
     def produce(self, t0: int, t1: int, needed: set[int]) -> Block:
         offset = int(round(self._state[kernel.OFFSET]))
-        if self._idle() and self._end == t0 - offset:
+        if self._idle() and self._end <= t0 - offset:
             self._end = t1 - offset
             block = self._up.produce(t0 - offset, t1 - offset, needed)
             if offset:
@@ -156,6 +156,7 @@ class ClockStage:
             return block
         margin = 1 + (t1 - t0) // 1000 + (2 * int(self.settings.nominal) if self.settings else 0)
         want = self._raw_for(t1) + margin
+        self._end = max(self._end, self._raw_for(t0))      # a replay skipped unprocessed time
         if want > self._end:
             self._read(self._up.produce(self._end, want, needed | self.needed()))
             self._end = want

@@ -55,7 +55,7 @@ MODELS: tuple[Model, ...] = (
 
 #: The source of a ``TimeTaggerVirtual``: no hardware limits, the library's 18 simulated inputs.
 VIRTUAL = Model("TimeTaggerVirtual", "Virtual", "", 18, 1, 403.2e6, 504, 9.0, 0, 2_147_000_000,
-                False, (-2.5, 2.5), float("inf"), 0, 0, 0, False, "", "")
+                False, (-2.5, 2.5), float("inf"), 0, 1 << 62, 1 << 62, False, "", "")
 
 #: Pulse height of every simulated input signal into 50 Ohm (V): a trigger level at or above it,
 #: or at or below the 0 V baseline, sees no edges. An unterminated (high-Z) input sees twice it.

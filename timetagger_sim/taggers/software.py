@@ -46,6 +46,7 @@ class SoftwareDelays:
             self._end = t1
             return self._up.produce(t0, t1, needed)
         want = t1 + max(0, -min(delays.values(), default=0))
+        self._end = max(self._end, t0)          # a replay skipped unprocessed time
         if want > self._end:
             self._read(self._up.produce(self._end, want, needed), delays)
             self._end = want
