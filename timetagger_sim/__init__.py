@@ -36,15 +36,15 @@ from . import Experimental
 from .constants import *  # noqa: F401,F403  (enums, CHANNEL_UNUSED and the flat enum aliases)
 from .constants import CHANNEL_UNUSED
 from .iterator import IteratorBase
-from .measurements.correlation import Correlation, Histogram
+from .measurements.correlation import Correlation, CorrelationPairs, CorrelationPairsData, Histogram
 from .measurements.counting import Counter, CounterData, Countrate
 from .measurements.custom import CustomMeasurement, CustomMeasurementBase
 from .measurements.files import Dump, FileReader, FileWriter, mergeStreamFiles
 from .measurements.log_bins import ChannelGate, HistogramCustomBins, HistogramLogBins, HistogramLogBinsData
-from .measurements.markers import CountBetweenMarkers
+from .measurements.markers import CountBetweenMarkers, GatedCounter
 from .measurements.stream import TimeTagStream, TimeTagStreamBuffer
 from .measurements.synchronized import SynchronizedMeasurements
-from .measurements.timing import Histogram2D, StartStop, TimeDifferences
+from .measurements.timing import Histogram2D, HistogramND, StartStop, TimeDifferences, TimeDifferencesND
 from .options import getSimulationOptions, setSimulationOptions
 from .library import (addUsageStatisticsFrontendData, checkSystemLibraries, getCompilationTimestamp,
                       getCompilerVersion, getTimeTaggerChannelNumberScheme, getUsageStatisticsReport,

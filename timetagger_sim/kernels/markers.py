@@ -226,3 +226,127 @@ def log_bin_pairs_gated(ts: np.ndarray, ch: np.ndarray, click: int, start: int, 
             buf[n] = t
             n += 1
     return carried_starts(buf, lo, n, ts, max_dt)
+
+
+@_jit
+def gated_counter(ts: np.ndarray, ch: np.ndarray, rows: np.ndarray, begin: int, end: int, data: np.ndarray,
+                  starts: np.ndarray, widths: np.ndarray, state: np.ndarray) -> None:
+    """``count_between_markers`` for several click channels: ``rows[i]`` is the row of tag i (-1: none)."""
+    n_values = data.shape[1]
+    done = state[0]
+    is_open = state[1]
+    for i in range(ts.size):
+        if done >= n_values:
+            break
+        c = ch[i]
+        t = ts[i]
+        if rows[i] >= 0 and is_open == 1:
+            data[rows[i], done] += 1
+        if c == end and is_open == 1:
+            widths[done] = t - starts[done]
+            done += 1
+            is_open = 0
+        if c == begin:
+            if is_open == 1:
+                widths[done] = t - starts[done]
+                done += 1
+            if done < n_values:
+                starts[done] = t
+                is_open = 1
+            else:
+                is_open = 0
+    state[0] = done
+    state[1] = is_open
+
+
+@_jit
+def histogram_nd(ts: np.ndarray, ch: np.ndarray, start: int, stops: np.ndarray, binwidths: np.ndarray,
+                 n_bins: np.ndarray, state: np.ndarray, hist: np.ndarray) -> None:
+    """``histogram_2d`` for any number of axes; ``hist`` is flat, row-major over ``n_bins``.
+
+    ``state`` = [start time (NEVER: none), dt per axis (-1: none yet)]."""
+    dims = stops.size
+    for i in range(ts.size):
+        c = ch[i]
+        t = ts[i]
+        if state[0] != NEVER:
+            complete = True
+            for d in range(dims):
+                if c == stops[d] and state[1 + d] < 0:
+                    state[1 + d] = t - state[0]
+                if state[1 + d] < 0:
+                    complete = False
+            if complete:
+                flat = 0
+                inside = True
+                for d in range(dims):
+                    b = state[1 + d] // binwidths[d]
+                    if b >= n_bins[d]:
+                        inside = False
+                    flat = flat * n_bins[d] + b
+                if inside:
+                    hist[flat] += 1
+                state[0] = NEVER
+        if c == start:
+            state[0] = t
+            for d in range(dims):
+                state[1 + d] = -1
+
+
+@_jit
+def time_differences_nd(ts: np.ndarray, ch: np.ndarray, click: int, start: int, nexts: np.ndarray,
+                        syncs: np.ndarray, n_hist: np.ndarray, binwidth: int, starts: np.ndarray,
+                        index: np.ndarray, rollovers: np.ndarray, max_rollovers: np.ndarray,
+                        hist: np.ndarray) -> np.ndarray:
+    """``time_differences`` with one histogram index per dimension (``index``, updated in place).
+
+    Per dimension: -2 waits for its sync tag (only with a sync channel), -1 waits for a next tag,
+    which starts index 0; a next tag in the last histogram is a rollover (back to waiting for sync,
+    or on at 0 without one). Clicks count only while every dimension has an index; the histogram
+    is ``sum(index[d] * prod(n_hist[:d]))`` (leftmost index fastest). Counting stops for good once
+    a dimension reaches its ``max_rollovers`` (> 0).
+    """
+    dims = nexts.size
+    n_bins = hist.shape[1]
+    max_dt = binwidth * n_bins
+    buf = start_buffer(starts, ts.size)
+    n = starts.size
+    lo = 0
+    for i in range(ts.size):
+        stopped = False
+        for d in range(dims):
+            if max_rollovers[d] > 0 and rollovers[d] >= max_rollovers[d]:
+                stopped = True
+        if stopped:
+            break
+        t = ts[i]
+        c = ch[i]
+        if c == click:
+            while lo < n and t - buf[lo] >= max_dt:
+                lo += 1
+            flat = 0
+            stride = 1
+            counting = True
+            for d in range(dims):
+                if index[d] < 0:
+                    counting = False
+                flat += index[d] * stride
+                stride *= n_hist[d]
+            if counting:
+                j = n - 1
+                while j >= lo and buf[j] <= t:
+                    hist[flat, (t - buf[j]) // binwidth] += 1
+                    j -= 1
+        if c == start:
+            buf[n] = t
+            n += 1
+        for d in range(dims):
+            if c == syncs[d]:
+                index[d] = -1
+            if c == nexts[d] and index[d] != -2:
+                if index[d] + 1 < n_hist[d]:
+                    index[d] += 1
+                else:
+                    rollovers[d] += 1
+                    index[d] = -2 if syncs[d] != -134217728 else 0
+    return carried_starts(buf, lo, n, ts, max_dt)

@@ -68,3 +68,48 @@ def pair_histogram(ts: np.ndarray, ch: np.ndarray, click_channel: int, start_cha
             buf[n] = t
             n += 1
     return carried_starts(buf, lo, n, ts, max_dt)
+
+
+@_jit
+def correlation_pairs(ts: np.ndarray, rows: np.ndarray, buf_t: np.ndarray, buf_r: np.ndarray,
+                      half_range: int, binwidth: int, hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of tags of the listed channels within ``half_range``, into ``hist[start, stop, bin]``.
+
+    For an earlier tag (row ``a``) and a later one (row ``b``), ``dt`` >= 0 goes to
+    ``hist[a, b, (W + dt) // bw]`` and ``hist[b, a, (W - dt) // bw]``: the two Correlation
+    histograms with ``a`` as start and with ``b`` as start, as ``Correlation`` counts them. ``rows``
+    is each tag's position in the channel list (-1: not listed); the buffers of earlier tags still
+    in range are returned for the next block. A tag never pairs with itself.
+    """
+    n_bins = hist.shape[2]
+    cap = buf_t.size + ts.size
+    bt = np.empty(cap, dtype=np.int64)
+    br = np.empty(cap, dtype=np.int64)
+    bt[:buf_t.size] = buf_t
+    br[:buf_r.size] = buf_r
+    n = buf_t.size
+    lo = 0
+    for i in range(ts.size):
+        r = rows[i]
+        if r < 0:
+            continue
+        t = ts[i]
+        while lo < n and t - bt[lo] > half_range:
+            lo += 1
+        for j in range(lo, n):
+            dt = t - bt[j]
+            a = br[j]
+            b_pos = (half_range + dt) // binwidth
+            if b_pos < n_bins:
+                hist[a, r, b_pos] += 1
+            b_neg = (half_range - dt) // binwidth
+            if 0 <= b_neg < n_bins:
+                hist[r, a, b_neg] += 1
+        bt[n] = t
+        br[n] = r
+        n += 1
+    if ts.size > 0:
+        horizon = ts[ts.size - 1] - half_range
+        while lo < n and bt[lo] < horizon:
+            lo += 1
+    return bt[lo:n].copy(), br[lo:n].copy()
