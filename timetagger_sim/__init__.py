@@ -42,7 +42,8 @@ from .measurements.custom import CustomMeasurement, CustomMeasurementBase
 from .measurements.files import Dump, FileReader, FileWriter, mergeStreamFiles
 from .measurements.log_bins import ChannelGate, HistogramCustomBins, HistogramLogBins, HistogramLogBinsData
 from .measurements.markers import CountBetweenMarkers, GatedCounter
-from .measurements.stream import TimeTagStream, TimeTagStreamBuffer
+from .measurements.sampling import Event, Sampler, Scope
+from .measurements.stream import Iterator, Tag, TimeTagStream, TimeTagStreamBuffer
 from .measurements.synchronized import SynchronizedMeasurements
 from .measurements.timing import Histogram2D, HistogramND, StartStop, TimeDifferences, TimeDifferencesND
 from .options import getSimulationOptions, setSimulationOptions

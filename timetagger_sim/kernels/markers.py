@@ -350,3 +350,27 @@ def time_differences_nd(ts: np.ndarray, ch: np.ndarray, click: int, start: int, 
                     rollovers[d] += 1
                     index[d] = -2 if syncs[d] != -134217728 else 0
     return carried_starts(buf, lo, n, ts, max_dt)
+
+
+@_jit
+def sample(ts: np.ndarray, ch: np.ndarray, trigger: int, channels: np.ndarray, inverted: np.ndarray,
+           states: np.ndarray, out: np.ndarray, n_out: int) -> int:
+    """States (0 low, 1 high, 2 unknown) of ``channels`` at each ``trigger`` tag, appended to ``out``.
+
+    A channel is high after one of its own tags and low after a tag of its ``inverted`` channel;
+    ``states`` is carried. A trigger tag samples the states before its own effect. Returns the new
+    number of rows in ``out`` (it stops growing when ``out`` is full).
+    """
+    for i in range(ts.size):
+        c = ch[i]
+        if c == trigger and n_out < out.shape[0]:
+            out[n_out, 0] = ts[i]
+            for k in range(channels.size):
+                out[n_out, 1 + k] = states[k]
+            n_out += 1
+        for k in range(channels.size):
+            if c == channels[k]:
+                states[k] = 1
+            elif c == inverted[k]:
+                states[k] = 0
+    return n_out

@@ -159,3 +159,132 @@ def buffer_from_records(records: np.ndarray, t_start: int, t_get_data: int) -> T
     return TimeTagStreamBuffer(records["time"].astype(np.int64), records["channel"].astype(np.int32), t_start,
                                t_get_data, records["type"].astype(np.uint8),
                                records["missed_events"].astype(np.uint16))
+
+
+#: Most timestamps an ``Iterator`` queues before it drops new ones (16 Mi, 128 MiB).
+MAX_ITERATOR_QUEUE = 1 << 24
+
+
+class Iterator(IteratorBase):
+    """A first-in first-out queue of the timestamps of one channel (deprecated: use TimeTagStream).
+
+    Holds at most ``MAX_ITERATOR_QUEUE`` timestamps; more are dropped (and reported once).
+    """
+
+    def __init__(self, tagger: TimeTaggerBase, channel: int) -> None:
+        super().__init__(tagger)
+        self._channel = tagger._check_channel("channel", channel)
+        self._clear_data()
+        self._register()
+
+    def _channels(self) -> set[int]:
+        return {self._channel}
+
+    def _clear_data(self) -> None:
+        self._chunks: list[np.ndarray] = []
+        self._head = 0
+        self._count = 0
+
+    def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
+        mine = ts[ch == self._channel]
+        room = MAX_ITERATOR_QUEUE - self._count
+        if mine.size > room:
+            logger.log(LOGGER_WARNING, f"Iterator on channel {self._channel}: queue full "
+                                       f"({MAX_ITERATOR_QUEUE} timestamps), dropping new ones", once_per_s=1.0)
+            mine = mine[:room]
+        if mine.size:
+            self._chunks.append(mine)
+            self._count += mine.size
+
+    def next(self) -> int:
+        """Take the oldest queued timestamp (ps); raises if the queue is empty (see ``size``)."""
+        with self._engine.lock:
+            if not self._count:
+                raise RuntimeError(f"The Iterator of channel {self._channel} is empty: check size() first")
+            value = int(self._chunks[0][self._head])
+            self._head += 1
+            self._count -= 1
+            if self._head == self._chunks[0].size:
+                self._chunks.pop(0)
+                self._head = 0
+            return value
+
+    def size(self) -> int:
+        """Number of queued timestamps."""
+        with self._engine.lock:
+            return self._count
+
+    def _parameters(self) -> dict:
+        return {"channel": self._channel}
+
+
+class Tag:
+    """A single event on a channel: ``Tag()``, ``Tag(ts, ch, type=TimeTag)`` or
+    ``Tag(type, reserved, missed_events, ch, ts)``, as the library's overloads."""
+
+    Type_TimeTag = int(TagType.TimeTag)
+    Type_Error = int(TagType.Error)
+    Type_OverflowBegin = int(TagType.OverflowBegin)
+    Type_OverflowEnd = int(TagType.OverflowEnd)
+    Type_MissedEvents = int(TagType.MissedEvents)
+
+    def __init__(self, *args) -> None:
+        if len(args) == 0:
+            values = (TagType.TimeTag, 0, 0, 0, 0)
+        elif len(args) in (2, 3):
+            values = (args[2] if len(args) == 3 else TagType.TimeTag, 0, 0, args[1], args[0])
+        elif len(args) == 5:
+            values = args
+        else:
+            raise TypeError(f"Tag takes (), (ts, ch[, type]) or (type, reserved, missed_events, ch, ts); "
+                            f"got {len(args)} arguments")
+        self.type, self.reserved, self.missed_events, self.channel, self.time = values
+
+    @property
+    def type(self) -> int:
+        """The TagType of the event."""
+        return self._type
+
+    @type.setter
+    def type(self, value: int) -> None:
+        self._type = int(TagType(validation.integer("type", value)))
+
+    @property
+    def reserved(self) -> int:
+        """8 bits reserved for future use (0)."""
+        return self._reserved
+
+    @reserved.setter
+    def reserved(self, value: int) -> None:
+        self._reserved = validation.integer("reserved", value) & 0xFF
+
+    @property
+    def missed_events(self) -> int:
+        """Events missed on the channel in an overflow (MissedEvents tags)."""
+        return self._missed
+
+    @missed_events.setter
+    def missed_events(self, value: int) -> None:
+        self._missed = int(validation.in_range("missed_events", validation.integer("missed_events", value), 0, 65535))
+
+    @property
+    def channel(self) -> int:
+        """The channel number."""
+        return self._channel
+
+    @channel.setter
+    def channel(self, value: int) -> None:
+        self._channel = validation.integer("channel", value)
+
+    @property
+    def time(self) -> int:
+        """The timestamp in ps."""
+        return self._time
+
+    @time.setter
+    def time(self, value: int) -> None:
+        self._time = validation.integer("time", value)
+
+    def __repr__(self) -> str:
+        return (f"Tag(type={TagType(self._type).name}, missed_events={self._missed}, channel={self._channel}, "
+                f"time={self._time})")
