@@ -39,6 +39,7 @@ from .iterator import IteratorBase
 from .measurements.correlation import Correlation, CorrelationPairs, CorrelationPairsData, Histogram
 from .measurements.counting import Counter, CounterData, Countrate
 from .measurements.custom import CustomMeasurement, CustomMeasurementBase
+from .measurements.flim import Flim, FlimAbstract, FlimBase, FlimFrameInfo
 from .measurements.files import Dump, FileReader, FileWriter, mergeStreamFiles
 from .measurements.log_bins import ChannelGate, HistogramCustomBins, HistogramLogBins, HistogramLogBinsData
 from .measurements.markers import CountBetweenMarkers, GatedCounter

@@ -36,11 +36,10 @@ PENDING: set[str] = {
     'Experimental.GammaSignalGenerator', 'Experimental.MarkovProcessGenerator',
     'Experimental.OscillatorSimulation', 'Experimental.PatternSignalGenerator',
     'Experimental.PhotonGenerator', 'Experimental.PhotonNumber', 'Experimental.SimLifetime',
-    'Experimental.TransformCrosstalk', 'Experimental.TwoStateExponentialSignalGenerator', 'Flim',
-    'FlimAbstract', 'FlimBase', 'FlimFrameInfo', 'FrequencyCounter', 'FrequencyCounterData',
-    'FrequencyMultiplier', 'FrequencyStability', 'FrequencyStabilityData', 'OverflowInjector',
-    'PhaseNoise', 'PhaseNoiseData', 'PulsePerSecondData', 'PulsePerSecondMonitor',
-    'SyntheticSingleTag', 'TriggerOnCountrate',
+    'Experimental.TransformCrosstalk', 'Experimental.TwoStateExponentialSignalGenerator',
+    'FrequencyCounter', 'FrequencyCounterData', 'FrequencyMultiplier', 'FrequencyStability',
+    'FrequencyStabilityData', 'OverflowInjector', 'PhaseNoise', 'PhaseNoiseData',
+    'PulsePerSecondData', 'PulsePerSecondMonitor', 'SyntheticSingleTag', 'TriggerOnCountrate',
 }
 
 

@@ -374,3 +374,77 @@ def sample(ts: np.ndarray, ch: np.ndarray, trigger: int, channels: np.ndarray, i
             elif c == inverted[k]:
                 states[k] = 0
     return n_out
+
+
+# Indices into the state of ``flim``.
+FLIM_PIXEL, FLIM_IN_PIXEL, FLIM_FRAME_OPEN, FLIM_FRAME_BEGIN, FLIM_RESUME = range(5)
+
+
+@_jit
+def flim(ts: np.ndarray, ch: np.ndarray, first: int, start: int, click: int, pixel_begin: int, pixel_end: int,
+         frame_begin: int, binwidth: int, starts: np.ndarray, state: np.ndarray, hist: np.ndarray,
+         begins: np.ndarray, ends: np.ndarray) -> tuple[int, np.ndarray]:
+    """Fill the pixel histograms of one frame from tag ``first`` on; stop when the frame is complete.
+
+    Returns (index of the tag that completed the frame, or -1 at the end of the block; carried
+    starts). A click counts into the current pixel for every start within ``n_bins`` bins before
+    it. A pixel runs from its begin tag to its end tag (or the next begin tag without end channel);
+    the frame is complete when its last pixel ends. A frame begin tag discards a partial frame and
+    waits for the next pixel begin. ``state``: [pixel (-1 before the first), in pixel, frame open,
+    frame begin time, resume]; with resume = 1 the first tag is a pixel begin still to be handled.
+    """
+    n_pixels, n_bins = hist.shape
+    max_dt = binwidth * n_bins
+    buf = start_buffer(starts, ts.size)
+    n = starts.size
+    lo = 0
+    done = -1
+    for i in range(first, ts.size):
+        t = ts[i]
+        c = ch[i]
+        resumed = state[FLIM_RESUME] == 1 and i == first
+        if not resumed:
+            if c == click:
+                while lo < n and t - buf[lo] >= max_dt:
+                    lo += 1
+                if state[FLIM_IN_PIXEL] == 1:
+                    p = state[FLIM_PIXEL]
+                    j = n - 1
+                    while j >= lo and buf[j] <= t:
+                        hist[p, (t - buf[j]) // binwidth] += 1
+                        j -= 1
+            if c == start:
+                buf[n] = t
+                n += 1
+            if c == frame_begin:
+                state[FLIM_PIXEL], state[FLIM_IN_PIXEL] = -1, 0
+                state[FLIM_FRAME_OPEN], state[FLIM_FRAME_BEGIN] = 1, t
+                hist[:, :] = 0
+                continue
+            if c == pixel_end and state[FLIM_IN_PIXEL] == 1:
+                ends[state[FLIM_PIXEL]] = t
+                state[FLIM_IN_PIXEL] = 0
+                if state[FLIM_PIXEL] == n_pixels - 1:
+                    done = i
+                    break
+        state[FLIM_RESUME] = 0
+        if c == pixel_begin and state[FLIM_FRAME_OPEN] == 1:
+            if state[FLIM_IN_PIXEL] == 1:                 # no end channel: the begin ends the pixel
+                ends[state[FLIM_PIXEL]] = t
+                state[FLIM_IN_PIXEL] = 0
+                if state[FLIM_PIXEL] == n_pixels - 1:
+                    state[FLIM_RESUME] = 1                # this tag begins the next frame's pixel 0
+                    done = i
+                    break
+            if state[FLIM_PIXEL] + 1 < n_pixels:
+                state[FLIM_PIXEL] += 1
+                p = state[FLIM_PIXEL]
+                if p == 0 and state[FLIM_FRAME_BEGIN] < 0:
+                    state[FLIM_FRAME_BEGIN] = t
+                begins[p] = t
+                state[FLIM_IN_PIXEL] = 1
+    if done >= 0 or ts.size:
+        horizon = ts[done if done >= 0 else ts.size - 1] - max_dt
+        while lo < n and buf[lo] < horizon:
+            lo += 1
+    return done, buf[lo:n].copy()
