@@ -41,6 +41,9 @@ from .measurements.counting import Counter, CounterData, Countrate
 from .measurements.custom import CustomMeasurement, CustomMeasurementBase
 from .measurements.flim import Flim, FlimAbstract, FlimBase, FlimFrameInfo
 from .measurements.files import Dump, FileReader, FileWriter, mergeStreamFiles
+from .measurements.frequency import (FrequencyCounter, FrequencyCounterData, FrequencyStability,
+                                     FrequencyStabilityData, PhaseNoise, PhaseNoiseData, PulsePerSecondData,
+                                     PulsePerSecondMonitor)
 from .measurements.log_bins import ChannelGate, HistogramCustomBins, HistogramLogBins, HistogramLogBinsData
 from .measurements.markers import CountBetweenMarkers, GatedCounter
 from .measurements.sampling import Event, Sampler, Scope

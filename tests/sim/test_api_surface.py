@@ -37,9 +37,7 @@ PENDING: set[str] = {
     'Experimental.OscillatorSimulation', 'Experimental.PatternSignalGenerator',
     'Experimental.PhotonGenerator', 'Experimental.PhotonNumber', 'Experimental.SimLifetime',
     'Experimental.TransformCrosstalk', 'Experimental.TwoStateExponentialSignalGenerator',
-    'FrequencyCounter', 'FrequencyCounterData', 'FrequencyMultiplier', 'FrequencyStability',
-    'FrequencyStabilityData', 'OverflowInjector', 'PhaseNoise', 'PhaseNoiseData',
-    'PulsePerSecondData', 'PulsePerSecondMonitor', 'SyntheticSingleTag', 'TriggerOnCountrate',
+    'FrequencyMultiplier', 'OverflowInjector', 'SyntheticSingleTag', 'TriggerOnCountrate',
 }
 
 
