@@ -62,7 +62,11 @@ from .taggers.hardware import (TimeTagger, TimeTaggerHardware, createTimeTagger,
                                scanTimeTagger)
 from .taggers.virtual import TimeTaggerVirtual, createTimeTaggerVirtual
 from .virtual_channels.delays import DelayedChannel, DelayedChannels
-from .virtual_channels.logic import Coincidence, Coincidences, Combiner, GatedChannel, GatedChannels
+from .virtual_channels.generators import EventGenerator, FrequencyMultiplier, SyntheticSingleTag, TriggerOnCountrate
+from .virtual_channels.logic import (Coincidence, Coincidences, Combinations, Combiner, ConditionalFilterChannel,
+                                     GatedChannel, GatedChannels)
+from .virtual_channels.overflows import OverflowInjector
+from .virtual_channels.pulses import ConstantFractionDiscriminator
 
 __all__ = [
     "AccessMode",

@@ -31,13 +31,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 #: Names the simulator does not implement yet (shrinks to nothing as the work proceeds).
 PENDING: set[str] = {
-    'Combinations', 'ConditionalFilterChannel', 'ConstantFractionDiscriminator', 'EventGenerator',
     'Experimental.DlsSignalGenerator', 'Experimental.FcsSignalGenerator',
     'Experimental.GammaSignalGenerator', 'Experimental.MarkovProcessGenerator',
     'Experimental.OscillatorSimulation', 'Experimental.PatternSignalGenerator',
     'Experimental.PhotonGenerator', 'Experimental.PhotonNumber', 'Experimental.SimLifetime',
     'Experimental.TransformCrosstalk', 'Experimental.TwoStateExponentialSignalGenerator',
-    'FrequencyMultiplier', 'OverflowInjector', 'SyntheticSingleTag', 'TriggerOnCountrate',
 }
 
 

@@ -127,3 +127,16 @@ def records(segments: list) -> np.ndarray:
             part["time"] = ts
             parts.append(part)
     return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+
+def merged_gaps(gaps: list[Gap]) -> list[Gap]:
+    """Time-ordered gaps with overlapping ones joined (their missed counts added)."""
+    out: list[Gap] = []
+    for gap in sorted(gaps, key=lambda g: g.begin):
+        if out and gap.begin <= out[-1].end:
+            last = out[-1]
+            out[-1] = Gap(last.begin, max(last.end, gap.end), np.concatenate((last.channels, gap.channels)),
+                          np.concatenate((last.missed, gap.missed)))
+        else:
+            out.append(gap)
+    return out

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import logger
 from ..constants import CHANNEL_UNUSED, LOGGER_INFO, LOGGER_WARNING
-from ..engine.blocks import EMPTY_CH, EMPTY_TS, Block, Gap, gap_from_tags
+from ..engine.blocks import EMPTY_CH, EMPTY_TS, Block, Gap, gap_from_tags, merged_gaps
 from ..engine.engine import merge_streams
 from ..kernels import clock as kernel
 from .software import Upstream
@@ -293,19 +293,6 @@ class ClockStage:
             pps = np.diff(self._pps)
             state.is_synchronized = bool(self.locked and pps.size and np.all(np.abs(pps - 10**12) < 10**9))
         return state
-
-
-def merged_gaps(gaps: list[Gap]) -> list[Gap]:
-    """Time-ordered gaps with overlapping ones joined (their missed counts added)."""
-    out: list[Gap] = []
-    for gap in sorted(gaps, key=lambda g: g.begin):
-        if out and gap.begin <= out[-1].end:
-            last = out[-1]
-            out[-1] = Gap(last.begin, max(last.end, gap.end), np.concatenate((last.channels, gap.channels)),
-                          np.concatenate((last.missed, gap.missed)))
-        else:
-            out.append(gap)
-    return out
 
 
 def _outside(ts: np.ndarray, ch: np.ndarray, gaps: list[Gap]) -> tuple[np.ndarray, np.ndarray]:
