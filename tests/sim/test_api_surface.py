@@ -30,13 +30,7 @@ SIMULATOR_ONLY = {"setSimulationOptions", "getSimulationOptions"}
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 #: Names the simulator does not implement yet (shrinks to nothing as the work proceeds).
-PENDING: set[str] = {
-    'Experimental.DlsSignalGenerator', 'Experimental.FcsSignalGenerator',
-    'Experimental.GammaSignalGenerator', 'Experimental.MarkovProcessGenerator',
-    'Experimental.OscillatorSimulation', 'Experimental.PatternSignalGenerator',
-    'Experimental.PhotonGenerator', 'Experimental.PhotonNumber', 'Experimental.SimLifetime',
-    'Experimental.TransformCrosstalk', 'Experimental.TwoStateExponentialSignalGenerator',
-}
+PENDING: set[str] = set()
 
 
 # -- the library's public names -------------------------------------------------------------------

@@ -94,3 +94,23 @@ class SignalGeneratorBase(SignalNode, IteratorBase):
         if not chunks:
             return _EMPTY
         return np.floor(np.concatenate(chunks)).astype(np.int64)
+
+
+class Carry:
+    """Pulse times a source computed for later than its current window (sorted), released window
+    by window: the analog windows must stay time-ordered per channel."""
+
+    __slots__ = ("times",)
+
+    def __init__(self) -> None:
+        self.times = _EMPTY
+
+    def release(self, new: np.ndarray, end: int) -> np.ndarray:
+        """Add ``new`` (any order) and return the waiting times before ``end`` (sorted)."""
+        times = np.sort(np.concatenate((self.times, new))) if self.times.size else np.sort(new)
+        cut = int(np.searchsorted(times, end, side="left"))
+        self.times = times[cut:]
+        return times[:cut]
+
+    def clear(self) -> None:
+        self.times = _EMPTY

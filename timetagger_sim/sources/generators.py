@@ -1,4 +1,4 @@
-"""Renewal-process signal generators: exponential (Poisson), Gaussian and uniform intervals."""
+"""Renewal-process signal generators: exponential (Poisson), Gaussian, uniform and gamma intervals."""
 from __future__ import annotations
 
 import numpy as np
@@ -58,3 +58,24 @@ class UniformSignalGenerator(SignalGeneratorBase):
 
     def _parameters(self) -> dict:
         return {"upper_bound": self._upper, "lower_bound": self._lower, "base_channel": self._channel}
+
+
+class GammaSignalGenerator(SignalGeneratorBase):
+    """Pulses whose intervals follow a gamma distribution of shape ``alpha`` and scale ``beta``
+    (seconds; mean ``alpha * beta``, variance ``alpha * beta**2``), as ``std::gamma_distribution``
+    parametrises it. ``alpha`` = 1 is a Poisson process, larger ``alpha`` more regular."""
+
+    def __init__(self, tagger: TimeTaggerBase, alpha: float, beta: float, base_channel: int = CHANNEL_UNUSED,
+                 seed: int = -1) -> None:
+        self._alpha = validation.in_range("alpha", alpha, 1e-3, 1e6)
+        self._beta = validation.in_range("beta", beta, 1e-15, 1e3, "s")
+        if self._alpha * self._beta < 1e-12:
+            raise ValueError(f"alpha * beta = {self._alpha * self._beta} s is the mean interval: allowed 1 ps or more")
+        super().__init__(tagger, base_channel, seed)
+
+    def _times(self, a0: int, a1: int) -> np.ndarray:
+        scale = self._beta * 1e12
+        return self._renewal(a0, a1, lambda n: self._rng.gamma(self._alpha, scale, n))
+
+    def _parameters(self) -> dict:
+        return {"alpha": self._alpha, "beta": self._beta, "base_channel": self._channel}

@@ -292,7 +292,7 @@ class InputStage:
                     self._append(channel, pulses)
                 elif pulses.size:
                     old = self._pulses.get(channel)
-                    self._pulses[channel] = pulses if old is None or not old.size else np.concatenate((old, pulses))
+                    self._pulses[channel] = _joined(old, pulses)
         due = t1 + max(0, -min(self.settings.delay_hardware.values(), default=0))
         for n, pulses in list(self._pulses.items()):
             cut = int(np.searchsorted(pulses, due, side="left"))
@@ -303,8 +303,7 @@ class InputStage:
 
     def _append(self, channel: int, times: np.ndarray) -> None:
         if times.size:
-            old = self._pending.get(channel)
-            self._pending[channel] = times if old is None or old.size == 0 else np.concatenate((old, times))
+            self._pending[channel] = _joined(self._pending.get(channel), times)
 
     def _take(self, t0: int, t1: int, physical: bool) -> tuple[np.ndarray, np.ndarray]:
         parts_t, parts_c = [], []
@@ -352,6 +351,15 @@ class InputStage:
             bounds = np.array([0, ts.size, ts.size + sim_ts.size])
             ts, ch = kernels.merge_sorted_runs(np.concatenate((ts, sim_ts)), np.concatenate((ch, sim_ch)), bounds)
         return Block(t0, t1, ts, ch, gaps)
+
+
+def _joined(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
+    """Two sorted runs of one channel as one sorted run (a source may emit a time later than
+    its window, e.g. a transform's shift, so the next window can start before it)."""
+    if old is None or not old.size:
+        return new
+    joined = np.concatenate((old, new))
+    return joined if old[-1] <= new[0] else np.sort(joined, kind="stable")
 
 
 def outside_gaps(ts: np.ndarray, ch: np.ndarray, gaps: list[Gap]) -> tuple[np.ndarray, np.ndarray]:
