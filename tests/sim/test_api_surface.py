@@ -29,9 +29,6 @@ UNKNOWN = object()           #: a default the library does not document
 SIMULATOR_ONLY = {"setSimulationOptions", "getSimulationOptions"}
 README = Path(__file__).resolve().parents[2] / "README.md"
 
-#: Names the simulator does not implement yet (shrinks to nothing as the work proceeds).
-PENDING: set[str] = set()
-
 
 # -- the library's public names -------------------------------------------------------------------
 def library_names() -> dict[str, object]:
@@ -173,9 +170,8 @@ def signature_problem(theirs, mine) -> str | None:
 
 # -- tests ---------------------------------------------------------------------------------------
 def test_every_public_name_is_implemented_or_excluded_with_a_reason():
-    missing = sorted(n for n in LIBRARY if n not in IMPLEMENTED and n not in EXCLUDED and n not in PENDING)
+    missing = sorted(n for n in LIBRARY if n not in IMPLEMENTED and n not in EXCLUDED)
     assert missing == [], f"neither implemented nor excluded: {missing}"
-    assert sorted(n for n in PENDING if n in IMPLEMENTED) == [], "implemented now: remove from PENDING"
     assert sorted(n for n in EXCLUDED if n in IMPLEMENTED) == [], "excluded names must not exist"
     assert all(len(reason) > 30 for reason in EXCLUDED.values())
 
@@ -187,7 +183,7 @@ def test_every_public_member_of_each_class_is_implemented_or_excluded():
         for member, attr in public_members(theirs).items():
             key = f"{display_name(attr.defining_class)}.{member}"
             if not hasattr(mine, member):
-                if key not in EXCLUDED and key not in PENDING:
+                if key not in EXCLUDED:
                     missing.append(key)
             elif key in EXCLUDED:
                 present_but_excluded.append(key)
@@ -228,7 +224,7 @@ def test_class_signatures_and_hierarchy(name):
         if problem:
             problems["__init__"] = problem
     assert problems == {}
-    assert public_ancestors(mine) == ({display_name(c) for c in theirs.__mro__[1:]} & LIBRARY_CLASSES) - PENDING
+    assert public_ancestors(mine) == ({display_name(c) for c in theirs.__mro__[1:]} & LIBRARY_CLASSES)
 
 
 LIBRARY_CLASSES = {display_name(c) for c in LIBRARY.values() if inspect.isclass(c)}
@@ -281,8 +277,4 @@ def test_print_coverage():
     print(f"  constants            {coverage(by_kind['constant'])}")
     print(f"  TimeTagger methods   {done} of {len(methods)} implemented, {excluded} excluded")
     print(f"  Experimental classes {coverage(n for n in LIBRARY if n.startswith('Experimental.'))}")
-    pending = sum(1 for m, a in methods.items()
-                  if not hasattr(SIM.TimeTagger, m) and f"{display_name(a.defining_class)}.{m}" in PENDING)
-    if PENDING:
-        print(f"  still pending: {len(PENDING)} names and members")
-    assert done + excluded + pending == len(methods)
+    assert done + excluded == len(methods)
