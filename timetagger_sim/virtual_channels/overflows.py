@@ -23,9 +23,10 @@ class OverflowInjector(VirtualChannel):
         super().__init__(tagger)
         self._delay = validation.integer("delay", delay)
         self._length = validation.integer("length", length)
-        if self._delay < 0 or self._length <= 0:
-            raise ValueError(f"delay {self._delay} ps must be 0 or more and length {self._length} ps "
-                             "1 or more")
+        if self._delay < 0:
+            raise ValueError(f"delay {self._delay} ps is out of range: allowed 0 ps or more")
+        if self._length <= 0:
+            raise ValueError(f"length {self._length} ps is out of range: allowed 1 ps or more")
         with self._engine.lock:
             self._begin = self._engine.now + self._delay
         self._end = self._begin + self._length
