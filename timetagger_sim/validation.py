@@ -42,3 +42,16 @@ def channel_list(name: str, channels: object) -> list[int]:
         raise TypeError(f"{name} must be a list of channel numbers, got {channels!r}")
     result = [integer(name, c) for c in channels]
     return result
+
+
+#: Largest array one measurement may allocate for a size the user chose (bytes).
+MAX_ARRAY_BYTES = 2 << 30
+
+
+def budget(name: str, elements: int, itemsize: int) -> int:
+    """Refuse, before allocating, an array of ``elements`` x ``itemsize`` bytes beyond MAX_ARRAY_BYTES."""
+    total = int(elements) * int(itemsize)
+    if elements < 0 or total > MAX_ARRAY_BYTES:
+        raise ValueError(f"{name} = {int(elements)} elements ({total / 2**20:.0f} MiB) exceed the simulator's "
+                         f"limit of {MAX_ARRAY_BYTES >> 20} MiB per array: choose fewer")
+    return int(elements)

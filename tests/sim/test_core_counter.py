@@ -63,13 +63,13 @@ def test_counter_data_objects_deliver_every_bin_exactly_once(tagger):
         objects.append(counter.getDataObject(remove=True))
     counter.waitUntilFinished()
     objects.append(counter.getDataObject(remove=True))
-    indices = np.concatenate([o.getIndex() for o in objects])
-    np.testing.assert_array_equal(indices, np.arange(200))        # no gap, no repeat
+    times = np.concatenate([o.getTime() for o in objects])
+    assert times.size == 200 and np.all(np.diff(times) == MS)      # no gap, no repeat
+    for o in objects:                                              # getIndex: relative bin times
+        np.testing.assert_array_equal(o.getIndex(), np.arange(o.size) * MS)
     assert sum(o.dropped_bins for o in objects) == 0
     counts = np.concatenate([o.getData() for o in objects], axis=1)
     assert counts.sum() == counter.getDataTotalCounts()[0]
-    times = np.concatenate([o.getTime() for o in objects])
-    assert np.all(np.diff(times) == MS)
     assert objects[-1].getDataNormalized().dtype == np.float64
 
 
@@ -80,7 +80,8 @@ def test_counter_data_object_counts_dropped_bins(tagger):
     counter.waitUntilFinished()
     snapshot = counter.getDataObject()                     # remove=False: a snapshot, kept
     assert snapshot.size == 10 and snapshot.dropped_bins == 40
-    np.testing.assert_array_equal(snapshot.getIndex(), np.arange(40, 50))
+    np.testing.assert_array_equal(snapshot.getIndex(), np.arange(10) * MS)
+    np.testing.assert_array_equal(snapshot.getTime() - snapshot.getTime()[0], np.arange(10) * MS)
     np.testing.assert_array_equal(snapshot.getData(), counter.getData())
     taken = counter.getDataObject(remove=True)
     np.testing.assert_array_equal(taken.getData(), snapshot.getData())

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import timetagger_sim as TT
+from timetagger_sim.taggers.models import PULSE_WIDTH_PS
 
 SECOND = 10**12
 
@@ -97,7 +98,7 @@ def test_falling_edges_follow_rising_edges(tagger):
     corr.startFor(SECOND // 100)
     corr.waitUntilFinished()
     peak = corr.getIndex()[np.argmax(corr.getData())]
-    assert abs(peak - TT.models.PULSE_WIDTH_PS) <= 100
+    assert abs(peak - PULSE_WIDTH_PS) <= 100
 
 
 @pytest.mark.parametrize("delay", [5_000, -1_500, 123_456])
@@ -129,24 +130,88 @@ def test_conditional_filter_passes_only_after_a_trigger(tagger):
     assert rates[0] == pytest.approx(800e3, abs=20)
 
 
-def test_overflows_when_input_rate_exceeds_transfer_rate(make_tagger):
-    tagger = make_tagger("SIM-TT20-0001")            # about 9 M tags/s over USB
-    sources = [TT.Experimental.ExponentialSignalGenerator(tagger, 2e6, base_channel=channel, seed=channel)
-               for channel in range(1, 7)]  # noqa: F841 (objects live as long as they are referenced)
-    rates, _ = measure_rates(tagger, list(range(1, 7)), SECOND // 10)
-    assert tagger.getOverflows() > 0
-    assert rates.sum() <= 9.01e6
+#: Six 2 MHz Poisson inputs behind the Time Tagger 20's 6 ns dead time (non-paralysable).
+INPUT_RATE_TT20 = 6 * 2e6 / (1 + 2e6 * 6e-9)
+
+
+def poisson_inputs(tagger, channels, rate_hz):
+    return [TT.Experimental.ExponentialSignalGenerator(tagger, rate_hz, base_channel=c, seed=c) for c in channels]
+
+
+def test_hardware_buffer_absorbs_a_burst_below_its_size(make_tagger):
+    tagger = make_tagger("SIM-TT20-0001")                    # 9 M tags/s to the computer, 8 Mi buffer
+    sources = poisson_inputs(tagger, range(1, 7), 2e6)       # noqa: F841 - 12 M tags/s in
+    assert tagger.getHardwareBufferSize() == 8 * 2**20
+    rates, _ = measure_rates(tagger, list(range(1, 7)), SECOND // 10)    # 0.3 M tags too many
+    assert tagger.getOverflows() == 0
+    assert rates.sum() == pytest.approx(INPUT_RATE_TT20, rel=0.005)
+
+
+def test_full_hardware_buffer_overflows_and_reports_the_missed_tags(make_tagger):
+    tagger = make_tagger("SIM-TT20-0001")
+    sources = poisson_inputs(tagger, range(1, 7), 2e6)       # noqa: F841
+    messages = []
+    TT.setLogger(lambda level, message: messages.append((level, message)))
+    try:
+        tagger.setHardwareBufferSize(32768)
+        group = TT.SynchronizedMeasurements(tagger)
+        rate = TT.Countrate(group.getTagger(), list(range(1, 7)))
+        counter = TT.Counter(group.getTagger(), [1], binwidth=SECOND // 100, n_values=10)
+        stream = TT.TimeTagStream(group.getTagger(), 10**7, list(range(1, 7)))
+        group.startFor(SECOND // 10)
+        group.waitUntilFinished()
+    finally:
+        TT.setLogger(None)
+    data = stream.getData()
+    types, missed = data.getEventTypes(), data.getMissedEvents()
+    tags = types == TT.TagType.TimeTag
+    # The computer receives at most the transfer rate plus what the buffer held.
+    assert tags.sum() <= 9e6 * 0.1 + 32768
+    # Each overflow is OverflowBegin, MissedEvents per channel, OverflowEnd; nothing is uncounted.
+    begins, ends = np.flatnonzero(types == TT.TagType.OverflowBegin), np.flatnonzero(types == TT.TagType.OverflowEnd)
+    assert begins.size == ends.size > 0 and np.all(begins < ends) and data.hasOverflows
+    assert not np.any(tags[np.concatenate([np.arange(b, e + 1) for b, e in zip(begins, ends)])])
+    assert tagger.getOverflows() == missed.sum() == rate.getCountsTotal().sum() - tags.sum()
+    # Countrate counts the lost tags too (documented), so it still sees all of the input rate.
+    assert rate.getData().sum() == pytest.approx(INPUT_RATE_TT20, rel=0.005)
+    assert counter.getDataTotalCounts()[0] == rate.getCountsTotal()[0]
+    assert counter.getDataObject().overflow and np.isnan(counter.getDataNormalized()).any()
+    assert any(level == TT.LOGGER_WARNING and "overflow" in text for level, text in messages)
     assert tagger.getOverflowsAndClear() > 0 and tagger.getOverflows() == 0
+
+
+def test_high_priority_channel_passes_through_overflows(make_tagger):
+    tagger = make_tagger("SIM-TT20-0001")
+    sources = poisson_inputs(tagger, range(1, 7), 2e6)       # noqa: F841
+    marker = TT.Experimental.ExponentialSignalGenerator(tagger, 1e4, base_channel=8, seed=8)  # noqa: F841
+    tagger.setHardwareBufferSize(32768)
+    tagger.xtra_setHighPrioChannel(8, True)
+    assert tagger.xtra_getHighPrioChannel(8) and not tagger.xtra_getHighPrioChannel(1)
+    group = TT.SynchronizedMeasurements(tagger)
+    rate = TT.Countrate(group.getTagger(), [1, 8])
+    others = TT.Countrate(group.getTagger(), list(range(2, 7)))     # noqa: F841 - registered, so transferred
+    stream = TT.TimeTagStream(group.getTagger(), 10**7, [1, 8])
+    group.startFor(SECOND // 10)
+    group.waitUntilFinished()
+    data = stream.getData()
+    tags = data.getEventTypes() == TT.TagType.TimeTag
+    on_8 = np.count_nonzero(tags & (data.getChannels() == 8))
+    on_1 = np.count_nonzero(tags & (data.getChannels() == 1))
+    assert tagger.getOverflows() > 0
+    assert on_8 == rate.getCountsTotal()[1] > 500                # none of the marker's tags lost
+    assert on_1 < rate.getCountsTotal()[0]
 
 
 def test_configuration_is_json_with_the_settings(tagger):
     import json
     tagger.setTestSignal(3, True)
     tagger.setInputDelay(3, 777)
+    rate = TT.Countrate(tagger, [3])
     config = json.loads(tagger.getConfiguration())
-    assert config["serial"] == tagger.getSerial()
+    assert config["serial"] == tagger.getSerial() and config["test signal"] == [3]
     channel3 = next(c for c in config["channels"] if c["channel"] == 3)
-    assert channel3["test signal"] is True and channel3["input delay"] == 777
+    assert channel3["input delay"] == channel3["hardware delay"] == 777
+    assert config["measurements"] == [json.loads(rate.getConfiguration())]
 
 
 def test_reset_restores_defaults(tagger):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from timetagger_sim import kernels
+from timetagger_sim.kernels import stream as kernels
 
 
 @pytest.mark.parametrize("n_runs", [1, 2, 3, 5, 8, 13])

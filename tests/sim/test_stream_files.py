@@ -148,3 +148,87 @@ def test_file_reader_rejects_missing_and_foreign_files(tmp_path):
     foreign.write_bytes(b"not a time tag file at all")
     with pytest.raises(ValueError, match="foreign.ttbin is not a simulator time-tag file"):
         TT.FileReader(str(foreign))
+
+
+def test_file_writer_adds_the_extension_and_a_new_numbered_file_per_start_and_split(sources, tmp_path):
+    writer = TT.FileWriter(sources, str(tmp_path / "run"), [1])          # starts: run.1.ttbin
+    run_for_one(writer, MS)
+    writer.startFor(MS, clear=False)                                    # a new start: run.2.ttbin
+    writer.waitUntilFinished()
+    writer.split()                                                      # not running: next start
+    writer.start()                                                      # run.3.ttbin
+    writer.split()                                                      # running: run.4.ttbin now
+    writer.stop()
+    assert sorted(os.listdir(tmp_path)) == ["run.1.ttbin", "run.2.ttbin", "run.3.ttbin", "run.4.ttbin",
+                                             "run.ttbin"]
+    reader = TT.FileReader(filename=str(tmp_path / "run.ttbin"))        # the keyword of overload 2
+    assert reader.getData(10**9).size == writer.getTotalEvents() > 0
+    with pytest.raises(TypeError, match="filenames .* or filename"):
+        TT.FileReader()
+
+
+def run_for_one(measurement, duration):
+    measurement.startFor(duration)
+    assert measurement.waitUntilFinished(60_000)
+
+
+def test_overflows_round_trip_through_files(make_tagger, tmp_path):
+    tagger = make_tagger("SIM-TT20-0001")
+    sources = [TT.Experimental.ExponentialSignalGenerator(tagger, 2e6, base_channel=c, seed=c) for c in range(1, 7)]
+    tagger.setHardwareBufferSize(32768)
+    group = TT.SynchronizedMeasurements(tagger)
+    stream = TT.TimeTagStream(group.getTagger(), N_MAX_EVENTS, list(range(1, 7)))
+    writer = TT.FileWriter(group.getTagger(), str(tmp_path / "over.ttbin"), list(range(1, 7)))  # noqa: F841
+    group.startFor(30 * MS)
+    group.waitUntilFinished()
+    original = stream.getData()
+    assert original.hasOverflows
+    read = TT.FileReader(str(tmp_path / "over.ttbin")).getData(10**9)
+    for getter in ("getTimestamps", "getChannels", "getEventTypes", "getMissedEvents"):
+        np.testing.assert_array_equal(getattr(read, getter)(), getattr(original, getter)())
+    del sources
+
+
+def test_dump_writes_the_library_tag_records(sources, tmp_path):
+    group = TT.SynchronizedMeasurements(sources)
+    stream = TT.TimeTagStream(group.getTagger(), N_MAX_EVENTS, [1, 2])
+    dump = TT.Dump(group.getTagger(), str(tmp_path / "raw.dump"), -1, [1, 2])
+    capped = TT.Dump(group.getTagger(), str(tmp_path / "capped.dump"), 100, [1, 2])
+    run_for(group, 5 * MS)
+    dump.stop()
+    data = stream.getData()
+    records = np.fromfile(tmp_path / "raw.dump", dtype=TT.CustomMeasurement.INCOMING_TAGS_DTYPE)
+    assert TT.CustomMeasurement.INCOMING_TAGS_DTYPE.itemsize == 16
+    np.testing.assert_array_equal(records["time"], data.getTimestamps())
+    np.testing.assert_array_equal(records["channel"], data.getChannels())
+    assert not records["type"].any()
+    assert (tmp_path / "capped.dump").stat().st_size == 100 * 16
+
+
+def test_merge_stream_files_offsets_channels_and_times(make_tagger, tmp_path):
+    recorded = []
+    for k, seed in enumerate((5, 6)):
+        with poisson_tagger(seed=seed) as tagger:
+            group = TT.SynchronizedMeasurements(tagger)
+            stream = TT.TimeTagStream(group.getTagger(), N_MAX_EVENTS, [1, -1, 2])
+            writer = TT.FileWriter(group.getTagger(), str(tmp_path / f"in{k}"), [1, -1, 2])  # noqa: F841
+            run_for(group, 5 * MS)
+            recorded.append(stream.getData())
+    TT.mergeStreamFiles(str(tmp_path / "merged"), [str(tmp_path / "in0"), str(tmp_path / "in1")],
+                        [0, 100], [0, 1_000_000], False)
+    merged = TT.FileReader(str(tmp_path / "merged.ttbin"))
+    assert merged.getChannelList() == [-101, -1, 1, 2, 101, 102]
+    data = merged.getData(10**9)
+    a, b = recorded
+    shifted_b = np.where(b.getChannels() > 0, b.getChannels() + 100, b.getChannels() - 100)
+    expected_ts = np.concatenate((a.getTimestamps(), b.getTimestamps() + 1_000_000))
+    expected_ch = np.concatenate((a.getChannels(), shifted_b))
+    order = np.lexsort((expected_ch, expected_ts))
+    got = np.lexsort((data.getChannels(), data.getTimestamps()))
+    np.testing.assert_array_equal(data.getTimestamps()[got], expected_ts[order])
+    np.testing.assert_array_equal(data.getChannels()[got], expected_ch[order])
+    # overlap_only: the 1 us shifted recording overlaps the other but for its first microsecond
+    TT.mergeStreamFiles(str(tmp_path / "overlap"), [str(tmp_path / "in0"), str(tmp_path / "in1")],
+                        [0, 100], [0, 1_000_000], True)
+    overlap = TT.FileReader(str(tmp_path / "overlap.ttbin")).getData(10**9).getTimestamps()
+    assert overlap.min() >= a.tStart + 1_000_000 and overlap.max() < a.tGetData

@@ -34,6 +34,10 @@ def run():
             "cbm_end": TT.CountBetweenMarkers(proxy, 1, 3, 4, n_values=50_000),
             "cbm_full": TT.CountBetweenMarkers(proxy, 2, 4, n_values=1000),
             "logbins": TT.HistogramLogBins(proxy, 1, 2, -9, -5, 24),
+            "gated": TT.GatedCounter(proxy, [1, 2], 3, 4, n_values=50_000),
+            "pairs": TT.CorrelationPairs(proxy, [1, 2, 3], binwidth=1000, n_bins=200),
+            "hnd": TT.HistogramND(proxy, 3, [1, 2, 4], [100_000, 200_000, 300_000], [10, 8, 6]),
+            "tdnd": TT.TimeDifferencesND(proxy, 2, 1, [3, 4], [TT.CHANNEL_UNUSED, 3], [3, 2], 2000, 50),
             "stream": TT.TimeTagStream(proxy, N_MAX_EVENTS, [1, 2, 3, 4]),
         }
         m["td_max"].setMaxRollovers(100)
@@ -79,7 +83,9 @@ def test_start_stop_auto_mode_registers_every_interval_between_subsequent_clicks
 # -- TimeDifferences -------------------------------------------------------------------------------
 def brute_time_differences(ts, ch, click, start, next_ch, sync, binwidth, n_bins, n_hist, max_rollovers=0):
     hist = np.zeros((n_hist, n_bins), np.int64)
-    index = -2 if sync is not None else 0
+    # Documented: with sync the index waits for a sync tag (-2); without sync the measurement
+    # starts with the first next tag (waiting: -1), which starts histogram 0.
+    index = -2 if sync is not None else (-1 if next_ch is not None else 0)
     rollovers, starts = 0, []
     for t, c in zip(ts.tolist(), ch.tolist()):
         if max_rollovers and rollovers >= max_rollovers:
@@ -245,3 +251,92 @@ def test_histogram_log_bins_normalisation_counts_only_delays_that_fit_into_the_c
     expected = overlap * (n1 / capture) * (n2 / capture)
     np.testing.assert_allclose(hist.getDataObject().getG2Normalization(), expected, rtol=1e-6, atol=1e-12)
     assert expected[-1] == 0 and expected[-2] > 0
+
+
+# -- GatedCounter, CorrelationPairs, HistogramND, TimeDifferencesND -----------------------------------
+def test_gated_counter_counts_each_click_channel_between_the_markers(run):
+    m, ts, ch = run
+    data = m["gated"].getData()
+    assert data.shape == (2, 50_000) and data.dtype == np.int32
+    for row, click in enumerate((1, 2)):
+        counts, widths, index = brute_count_between_markers(ts, ch, click, 3, 4, 50_000)
+        np.testing.assert_array_equal(data[row], counts)
+        np.testing.assert_array_equal(m["gated"].getBinWidths(), widths)
+        np.testing.assert_array_equal(m["gated"].getIndex(), index)
+    # The single-channel form is the first row of the multi-channel one.
+    np.testing.assert_array_equal(m["cbm_end"].getData(), data[0])
+
+
+def pair_differences(starts, stops, half):
+    lo = np.searchsorted(stops, starts - half, side="left")
+    hi = np.searchsorted(stops, starts + half, side="right")
+    reps = hi - lo
+    idx = np.repeat(lo - np.cumsum(np.r_[0, reps[:-1]]), reps) + np.arange(reps.sum())
+    return stops[idx] - np.repeat(starts, reps)
+
+
+def test_correlation_pairs_equal_the_correlation_of_every_pair(run):
+    m, ts, ch = run
+    data = m["pairs"].getDataObject()
+    counts, half = data.getCounts(), 200 * 1000 // 2
+    assert counts.shape == (3, 3, 200) and counts.dtype == np.int32
+    for i, start in enumerate((1, 2, 3)):
+        for j, stop in enumerate((1, 2, 3)):
+            dt = pair_differences(tags(ts, ch, start), tags(ts, ch, stop), half)
+            if start == stop:
+                dt = dt[dt != 0]                            # a tag never pairs with itself
+            dt = dt[dt < half]                              # bins [-W, W)
+            np.testing.assert_array_equal(counts[i, j], np.bincount((dt + half) // 1000, minlength=200))
+    with_self = data.getCounts(exclude_self_coincidences=False)
+    np.testing.assert_array_equal(with_self[1, 1, 100] - counts[1, 1, 100], tags(ts, ch, 2).size)
+    g2 = data.getG2()
+    assert np.mean(g2[0, 1]) == pytest.approx(1, abs=0.05)           # independent inputs: g2 = 1
+    np.testing.assert_array_equal(data.getIndex(), m["pairs"].getIndex())
+
+
+def test_histogram_nd_counts_the_first_stop_of_each_axis_after_a_start(run):
+    m, ts, ch = run
+    widths, n_bins = (100_000, 200_000, 300_000), (10, 8, 6)
+    hist = np.zeros(n_bins, np.int64)
+    t_start, found = None, {}
+    for t, c in zip(ts.tolist(), ch.tolist()):
+        if t_start is not None:
+            if c in (1, 2, 4) and c not in found:
+                found[c] = t - t_start
+            if len(found) == 3:
+                idx = tuple(found[s] // w for s, w in zip((1, 2, 4), widths))
+                if all(k < n for k, n in zip(idx, n_bins)):
+                    hist[idx] += 1
+                t_start = None
+        if c == 3:
+            t_start, found = t, {}
+    np.testing.assert_array_equal(m["hnd"].getData().reshape(n_bins), hist)
+    assert hist.sum() > 50
+    np.testing.assert_array_equal(m["hnd"].getIndex(2), np.arange(6) * 300_000)
+
+
+def test_time_differences_nd_steps_each_dimension_with_its_own_next_and_sync(run):
+    m, ts, ch = run
+    n_hist, nexts, syncs = (3, 2), (3, 4), (None, 3)
+    hist = np.zeros((6, 50), np.int64)
+    index, rollovers, starts = [-1, -2], [0, 0], []
+    for t, c in zip(ts.tolist(), ch.tolist()):
+        if c == 2 and min(index) >= 0:
+            row = index[0] + 3 * index[1]
+            for s in starts[bisect.bisect_right(starts, t - 2000 * 50):]:
+                hist[row, (t - s) // 2000] += 1
+        if c == 1:
+            starts.append(t)
+        for d in range(2):
+            if syncs[d] is not None and c == syncs[d]:
+                index[d] = -1
+            if c == nexts[d] and index[d] != -2:
+                if index[d] + 1 < n_hist[d]:
+                    index[d] += 1
+                else:
+                    rollovers[d] += 1
+                    index[d] = -2 if syncs[d] is not None else 0
+    np.testing.assert_array_equal(m["tdnd"].getData(), hist)
+    np.testing.assert_array_equal(m["tdnd"].getHistogramIndex(), index)
+    np.testing.assert_array_equal(m["tdnd"].getRollovers(), rollovers)
+    assert hist.sum() > 500 and min(rollovers) > 10 and np.count_nonzero(hist.sum(axis=1)) == 6

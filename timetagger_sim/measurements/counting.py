@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels, validation
+from .. import validation
+from ..kernels.stream import lookup_rows
+from ..engine.blocks import EMPTY_CH, EMPTY_TS, Gap
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 
 
 def _checked_channels(tagger: TimeTaggerBase, channels: object) -> np.ndarray:
@@ -27,11 +29,15 @@ class ChannelRows:
         self._table[channels - self._offset] = np.arange(channels.size)
 
     def __call__(self, ch: np.ndarray) -> np.ndarray:
-        return kernels.lookup_rows(ch, self._table, self._offset)
+        return lookup_rows(ch, self._table, self._offset)
 
 
 class Countrate(IteratorBase):
-    """Mean click rate (Hz) per channel since the first click after creation or ``clear``."""
+    """Mean click rate (Hz) per channel since the first click after creation or ``clear``.
+
+    Counts the tags lost in overflows too (their number survives), so it stays right when the
+    input rate exceeds the transfer rate, as the library documents.
+    """
 
     def __init__(self, tagger: TimeTaggerBase, channels: list[int]) -> None:
         super().__init__(tagger)
@@ -56,6 +62,13 @@ class Countrate(IteratorBase):
         self._counts += np.bincount(rows[mine], minlength=self._channel_array.size)
         self._end = t1
 
+    def _gap(self, gap: Gap) -> None:
+        missed = gap.missed_on(self._channel_array)
+        if self._first is None and missed.any():
+            self._first = gap.begin
+        self._counts += missed
+        self._end = gap.end
+
     def getData(self) -> np.ndarray:
         """Rate per channel in Hz (float64); zero before the first click."""
         with self._engine.lock:
@@ -76,12 +89,12 @@ class CounterData:
     """A snapshot of the bins of a ``Counter`` buffer (see ``Counter.getDataObject``)."""
 
     def __init__(self, channels: np.ndarray, binwidth: int, counts: np.ndarray, starts: np.ndarray,
-                 indices: np.ndarray, totals: np.ndarray, dropped_bins: int) -> None:
+                 overflow: np.ndarray, totals: np.ndarray, dropped_bins: int) -> None:
         self._channels = channels
         self._binwidth = binwidth
         self._counts = counts
         self._starts = starts
-        self._indices = indices
+        self._overflow = overflow
         self._totals = totals
         self._dropped_bins = int(dropped_bins)
 
@@ -97,47 +110,51 @@ class CounterData:
 
     @property
     def overflow(self) -> bool:
-        """True if an overflow affected any bin (the simulator reports overflows on the tagger)."""
-        return False
+        """True if any of the returned bins was (partly) in overflow mode."""
+        return bool(self._overflow.any())
 
     def getChannels(self) -> np.ndarray:
         """The channels of the rows of the data (int32)."""
         return self._channels.copy()
 
     def getData(self) -> np.ndarray:
-        """Counts, channels x bins (int32)."""
+        """Counts, channels x bins (int32), fully integrated bins only."""
         return self._counts.copy()
 
     def getDataNormalized(self) -> np.ndarray:
-        """Rates in Hz, channels x bins (float64)."""
-        return self._counts / (self._binwidth * 1e-12)
+        """Rates in Hz, channels x bins (float64); NaN for bins in overflow mode."""
+        return self.getFrequency()
 
     def getFrequency(self, time_scale: int = 1_000_000_000_000) -> np.ndarray:
-        """Counts per ``time_scale`` ps, channels x bins."""
-        return self._counts * (time_scale / self._binwidth)
+        """Counts per ``time_scale`` ps (negative: per binwidth), channels x bins; NaN in overflow."""
+        scale = self._binwidth if time_scale < 0 else time_scale
+        result = self._counts * (scale / self._binwidth)
+        result[:, self._overflow] = np.nan
+        return result
 
     def getDataTotalCounts(self) -> np.ndarray:
-        """Total counts per channel since the start of the measurement (uint64)."""
+        """Events per channel since the last clear, bin being integrated excluded, overflows included (uint64)."""
         return self._totals.copy()
 
     def getIndex(self) -> np.ndarray:
-        """Sequence number of each bin since the start (int64)."""
-        return self._indices.copy()
+        """Time of each bin relative to the first of this object: 0, binwidth, ... (int64, ps)."""
+        return np.arange(self.size, dtype=np.int64) * self._binwidth
 
     def getTime(self) -> np.ndarray:
-        """Stream time (ps) at which each bin began (int64)."""
+        """Stream time (ps) at which each bin began (int64); concatenates across objects."""
         return self._starts.copy()
 
     def getOverflowMask(self) -> np.ndarray:
-        """1 for bins that saw an overflow (int8); the simulator reports overflows on the tagger."""
-        return np.zeros(self.size, np.int8)
+        """1 for bins that were (partly) in overflow mode (int8)."""
+        return self._overflow.astype(np.int8)
 
 
 class Counter(IteratorBase):
     """Counts per channel in consecutive bins of ``binwidth`` ps; a rolling buffer of ``n_values``.
 
     A bin enters the buffer once its integration time is over. Bins are laid on the capture
-    time, so ``stop``/``start`` pauses without cutting a bin.
+    time, so ``stop``/``start`` pauses without cutting a bin. A bin an overflow touched is marked
+    (NaN in the normalised data); the overflow's missed events still count in the totals.
     """
 
     def __init__(self, tagger: TimeTaggerBase, channels: list[int], binwidth: int = 1_000_000_000,
@@ -147,6 +164,7 @@ class Counter(IteratorBase):
         self._rows = ChannelRows(self._channel_array)
         self._binwidth = validation.positive_int("binwidth", binwidth, "ps")
         self._n_values = validation.positive_int("n_values", n_values)
+        validation.budget("channels x n_values", self._channel_array.size * self._n_values, 4)
         self._clear_data()
         self._register()
 
@@ -157,10 +175,14 @@ class Counter(IteratorBase):
         n_ch = self._channel_array.size
         self._ring = np.zeros((n_ch, self._n_values), np.int32)
         self._ring_start = np.zeros(self._n_values, np.int64)
+        self._ring_overflow = np.zeros(self._n_values, bool)
         self._completed = 0                     # bins completed since clear
         self._valid = 0                         # bins in the buffer (not overwritten or removed)
         self._dropped = 0                       # bins overwritten since the last removal
         self._partial = np.zeros(n_ch, np.int64)
+        self._partial_missed = np.zeros(n_ch, np.int64)
+        self._partial_overflow = False
+        self._in_gap = False
         self._totals = np.zeros(n_ch, np.uint64)
         self._pending_start = None
 
@@ -177,22 +199,35 @@ class Counter(IteratorBase):
         mine = rows >= 0
         cols = (ts[mine] - t0 + cap0) // bw - first_bin
         counts = np.bincount(rows[mine] * n_cols + cols, minlength=n_ch * n_cols).reshape(n_ch, n_cols)
-        self._totals += counts.sum(axis=1).astype(np.uint64)
         counts[:, 0] += self._partial
         n_done = n_cols - 1
         if n_done > 0:
             starts = self._pending_start + np.arange(n_done, dtype=np.int64) * bw
-            self._push_bins(counts[:, :n_done], starts)
+            overflow = np.full(n_done, self._in_gap)
+            overflow[0] |= self._partial_overflow
+            self._totals += (counts[:, :n_done].sum(axis=1) + self._partial_missed).astype(np.uint64)
+            self._partial_missed[:] = 0
+            self._push_bins(counts[:, :n_done], starts, overflow)
             self._pending_start = int(starts[-1] + bw)
+            self._partial_overflow = self._in_gap
         self._partial = counts[:, n_done].copy()
 
-    def _push_bins(self, bins: np.ndarray, starts: np.ndarray) -> None:
+    def _gap(self, gap: Gap) -> None:
+        self._partial_overflow = True
+        self._in_gap = True
+        self._process(EMPTY_TS, EMPTY_CH, gap.begin, gap.end)
+        self._in_gap = False
+        self._partial_overflow = True
+        self._partial_missed += gap.missed_on(self._channel_array)
+
+    def _push_bins(self, bins: np.ndarray, starts: np.ndarray, overflow: np.ndarray) -> None:
         n = self._n_values
         new = bins.shape[1]
         k = self._completed + np.arange(new)
         keep = slice(max(0, new - n), None)
         self._ring[:, k[keep] % n] = bins[:, keep]
         self._ring_start[k[keep] % n] = starts[keep]
+        self._ring_overflow[k[keep] % n] = overflow[keep]
         self._completed += new
         self._dropped += max(0, self._valid + new - n)
         self._valid = min(n, self._valid + new)
@@ -215,14 +250,15 @@ class Counter(IteratorBase):
             return data
 
     def getDataNormalized(self, rolling: bool = True) -> np.ndarray:
-        """Rates in Hz, channels x n_values (float64); NaN where the buffer holds no bin."""
+        """Rates in Hz, channels x n_values (float64); NaN where the buffer holds no bin or an overflow hit it."""
         with self._engine.lock:
             rates = self.getData(rolling) / (self._binwidth * 1e-12)
-            rates[:, ~self._valid_mask(rolling)] = np.nan
+            overflow = self._rolled(self._ring_overflow) if rolling else self._ring_overflow
+            rates[:, ~self._valid_mask(rolling) | overflow] = np.nan
             return rates
 
     def getDataTotalCounts(self) -> np.ndarray:
-        """Clicks per channel since creation or ``clear`` (uint64), partial bin included."""
+        """Events per channel since creation or ``clear`` (uint64): completed bins, overflows included."""
         with self._engine.lock:
             return self._totals.copy()
 
@@ -242,7 +278,7 @@ class Counter(IteratorBase):
             result = CounterData(self._channel_array.copy(), self._binwidth,
                                  self._rolled(self._ring)[:, cols].copy(),
                                  self._rolled(self._ring_start)[cols].copy(),
-                                 np.arange(self._completed - valid, self._completed, dtype=np.int64),
+                                 self._rolled(self._ring_overflow)[cols].copy(),
                                  self._totals.copy(), self._dropped)
             if remove:
                 self._valid = 0

@@ -1,70 +1,27 @@
-"""``FileWriter`` and ``FileReader`` with an open binary format (the simulator's own, uncompressed).
+"""Recording the stream: ``FileWriter``, ``FileReader``, ``Dump`` and ``mergeStreamFiles``.
 
-The library's ``.ttbin`` format is proprietary and compressed; the simulator writes this one
-instead (a deliberate difference: files of one cannot be read by the other).
-
-Sequence layout, as the library's: ``FileWriter(tagger, "run.ttbin", ...)`` writes the sequence
-header file ``run.ttbin`` (no tags) and the tags into ``run.1.ttbin``, ``run.2.ttbin``, ... —
-a new file when the current one exceeds ``setMaxFileSize`` or on ``split()``. ``FileReader``
-given a sequence header file reads the whole sequence; given a numbered file, only that file.
-
-Every file, all integers little-endian::
-
-    header  = magic b"TTSIMBIN" | uint32 version (1) | uint32 kind (0 sequence header, 1 data)
-              | uint32 file number (0 for the header file) | uint32 n | n bytes of UTF-8 JSON
-              {"configuration": <TimeTagger.getConfiguration() text>, "channels": [int, ...]}
-    record* = uint32 type | uint32 reserved (0) | uint64 n | payload
-              type 1 (tags):   n int64 timestamps (ps), then n int32 channel numbers
-              type 2 (marker): n bytes of UTF-8 text (``FileWriter.setMarker``)
-
-Readable with numpy alone: ``np.fromfile(f, "<i8", n)`` / ``np.fromfile(f, "<i4", n)``.
+``FileWriter`` and ``FileReader`` use the simulator's open format (``timetagger_sim.fileformat``),
+which also records the stream time each block covers and the overflows, so ``TimeTaggerVirtual``
+replays a recording as it was. As in the library, a ``FileWriter`` starts a new numbered file each
+time it starts and on ``split()``, and a name without extension gets ``.ttbin``. ``Dump`` writes
+the library's raw 16-byte tag records (``CustomMeasurement.INCOMING_TAGS_DTYPE``), which neither
+``FileReader`` nor ``TimeTaggerVirtual`` read, as documented.
 """
 from __future__ import annotations
 
-import json
-import os
-import struct
 from typing import BinaryIO
 
 import numpy as np
 
+from .. import fileformat as ff
 from .. import validation
+from ..engine.blocks import TAG_DTYPE, Gap, gap_records, records
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
-from .stream import TimeTagStreamBuffer, checked_channels
+from ..taggers.base import TimeTaggerBase
+from .stream import TimeTagStreamBuffer, buffer_from_records, checked_channels
 
-MAGIC = b"TTSIMBIN"
-VERSION = 1
-KIND_SEQUENCE, KIND_DATA = 0, 1
-RECORD_TAGS, RECORD_MARKER = 1, 2
-_HEADER = struct.Struct("<8sIIII")
-_RECORD = struct.Struct("<IIQ")
 #: Default of ``setMaxFileSize`` (bytes): about 1 GByte, as the library.
 DEFAULT_MAX_FILE_SIZE = 1 << 30
-
-
-def numbered_name(filename: str, number: int) -> str:
-    """``run.ttbin`` -> ``run.<number>.ttbin`` (the data files of a sequence)."""
-    stem, ext = os.path.splitext(filename)
-    return f"{stem}.{number}{ext}"
-
-
-def _write_header(path: str, kind: int, number: int, meta: dict) -> BinaryIO:
-    text = json.dumps(meta).encode()
-    handle = open(path, "wb")
-    handle.write(_HEADER.pack(MAGIC, VERSION, kind, number, len(text)) + text)
-    return handle
-
-
-def _read_header(handle: BinaryIO, path: str) -> tuple[int, dict]:
-    raw = handle.read(_HEADER.size)
-    if len(raw) < _HEADER.size:
-        raise ValueError(f"{path} is not a simulator time-tag file (too short)")
-    magic, version, kind, _, n = _HEADER.unpack(raw)
-    if magic != MAGIC or version != VERSION:
-        raise ValueError(f"{path} is not a simulator time-tag file: expected magic {MAGIC!r} version "
-                         f"{VERSION}, found {magic!r} version {version}")
-    return kind, json.loads(handle.read(n).decode())
 
 
 class FileWriter(IteratorBase):
@@ -80,23 +37,22 @@ class FileWriter(IteratorBase):
         self._total_events = 0
         self._total_size = 0
         self._file: BinaryIO | None = None
-        self._open_sequence(filename)
+        self._open_sequence(ff.with_extension(filename))
         self._register()
 
     # -- files --------------------------------------------------------------------------------
     def _open_sequence(self, filename: str) -> None:
         self._filename = filename
-        header = _write_header(filename, KIND_SEQUENCE, 0, self._meta)
+        header = ff.write_header(filename, ff.KIND_SEQUENCE, 0, self._meta)
         self._total_size += header.tell()
         header.close()
         self._number = 0
-        self._next_file()
 
     def _next_file(self) -> None:
         self._close_file()
         self._number += 1
-        self._file = _write_header(numbered_name(self._filename, self._number), KIND_DATA, self._number,
-                                   self._meta)
+        self._file = ff.write_header(ff.numbered_name(self._filename, self._number), ff.KIND_DATA,
+                                     self._number, self._meta)
         self._total_size += self._file.tell()
 
     def _close_file(self) -> None:
@@ -105,13 +61,7 @@ class FileWriter(IteratorBase):
             handle.close()
             self._file = None
 
-    def _write(self, kind: int, n: int, *payload: bytes) -> None:
-        if self._file is None:
-            raise RuntimeError(f"This FileWriter of {self._filename} was closed.")
-        before = self._file.tell()
-        self._file.write(_RECORD.pack(kind, 0, n))
-        for part in payload:
-            self._file.write(part)
+    def _written(self, before: int) -> None:
         self._file.flush()
         self._total_size += self._file.tell() - before
         if self._file.tell() > self._max_size:
@@ -121,12 +71,25 @@ class FileWriter(IteratorBase):
     def _channels(self) -> set[int]:
         return set(self._channel_array.tolist())
 
+    def _on_start(self) -> None:
+        self._next_file()
+
+    def _on_stop(self) -> None:
+        if self._file is not None:      # kept open for markers until the next start opens a new file
+            self._file.flush()
+
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
         mine = np.isin(ch, self._channel_array)
-        n = int(np.count_nonzero(mine))
-        if n:
-            self._write(RECORD_TAGS, n, ts[mine].astype("<i8").tobytes(), ch[mine].astype("<i4").tobytes())
-            self._total_events += n
+        before = self._file.tell()
+        ff.write_tags(self._file, t0, t1, ts[mine], ch[mine])
+        self._total_events += int(np.count_nonzero(mine))
+        self._written(before)
+
+    def _gap(self, gap: Gap) -> None:
+        keep = np.isin(gap.channels, self._channel_array)
+        before = self._file.tell()
+        ff.write_gap(self._file, Gap(gap.begin, gap.end, gap.channels[keep], gap.missed[keep]))
+        self._written(before)
 
     def _detach(self) -> None:
         super()._detach()
@@ -143,12 +106,13 @@ class FileWriter(IteratorBase):
 
     # -- public API ---------------------------------------------------------------------------
     def split(self, new_filename: str = "") -> None:
-        """Continue in the next numbered file, or in a new sequence ``new_filename`` (numbering from 1)."""
+        """Close the current file and go on in the next numbered one, or in a new sequence
+        ``new_filename`` (numbered from 1 again)."""
         with self._engine.lock:
             if new_filename:
                 self._close_file()
-                self._open_sequence(new_filename)
-            else:
+                self._open_sequence(ff.with_extension(new_filename))
+            if self._running:
                 self._next_file()
 
     def setMaxFileSize(self, max_file_size: int) -> None:
@@ -175,9 +139,13 @@ class FileWriter(IteratorBase):
         """Write ``marker`` at the current position of the stream; ``FileReader.getLastMarker`` reads it."""
         if not isinstance(marker, str):
             raise TypeError(f"marker must be a string, got {type(marker).__name__}")
-        text = marker.encode()
         with self._engine.lock:
-            self._write(RECORD_MARKER, len(text), text)
+            if self._file is None:
+                raise RuntimeError(f"This FileWriter of {self._filename} has not started: it has no file "
+                                   "to write the marker into")
+            before = self._file.tell()
+            ff.write_marker(self._file, marker)
+            self._written(before)
 
     def _parameters(self) -> dict:
         return {"filename": self._filename, "channels": self._channel_array.tolist()}
@@ -186,61 +154,47 @@ class FileWriter(IteratorBase):
 class FileReader:
     """Reads files of ``FileWriter`` back as ``TimeTagStreamBuffer`` objects, every tag once.
 
-    ``filenames``: one name or a list; a sequence header file stands for all its numbered data
-    files. In the returned buffers ``tStart``/``tGetData`` are the first/last timestamp.
+    ``filenames``: one name or a list (``filename=`` for one); a sequence header file stands for
+    all its numbered data files. Overflows come back as the library's overflow records. In a
+    returned buffer ``tStart``/``tGetData`` are the stream positions where the read began and ended.
     """
 
-    def __init__(self, filenames: str | list[str]) -> None:
-        names = [filenames] if isinstance(filenames, str) else list(filenames)
+    def __init__(self, filenames: str | list[str] | None = None, filename: str | None = None) -> None:
+        if (filenames is None) == (filename is None):
+            raise TypeError("FileReader needs filenames (a name or a list) or filename, not both")
+        given = filename if filenames is None else filenames
+        names = [given] if isinstance(given, str) else list(given)
         if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"filenames must be a file name or a non-empty list of names, got {filenames!r}")
-        self._paths: list[str] = []
-        self._configuration: str | None = None
-        self._channel_set: set[int] = set()
+            raise ValueError(f"filenames must be a file name or a non-empty list of names, got {given!r}")
+        paths, metas = [], []
         for name in names:
-            self._paths += self._expand(name)
-        self._file: BinaryIO | None = None
-        self._pending_ts = np.empty(0, np.int64)
-        self._pending_ch = np.empty(0, np.int32)
+            found, meta = ff.expand(name)
+            paths += found
+            metas.append(meta)
+        self._configuration = metas[0]["configuration"]
+        self._channel_set = {c for meta in metas for c in meta["channels"]}
+        self._records = ff.records(paths)
+        self._pending: np.ndarray = np.empty(0, TAG_DTYPE)
+        self._position = 0               # stream time up to which everything was handed out
+        self._pending_end = 0            # stream time the pending records reach to
         self._marker = ""
-
-    def _expand(self, name: str) -> list[str]:
-        if not os.path.isfile(name):
-            raise FileNotFoundError(f"Time-tag file {name!r} does not exist")
-        with open(name, "rb") as handle:
-            kind, meta = _read_header(handle, name)
-        if self._configuration is None:
-            self._configuration = meta["configuration"]
-        self._channel_set |= set(meta["channels"])
-        if kind == KIND_DATA:
-            return [name]
-        paths, number = [], 1
-        while os.path.isfile(numbered_name(name, number)):
-            paths.append(numbered_name(name, number))
-            number += 1
-        return paths
+        self._done = False
 
     def _fill(self) -> bool:
         """Read records until some tags are pending; False when every file is exhausted."""
-        while self._pending_ts.size == 0:
-            if self._file is None:
-                if not self._paths:
-                    return False
-                path = self._paths.pop(0)
-                self._file = open(path, "rb")
-                _read_header(self._file, path)
-            raw = self._file.read(_RECORD.size)
-            if len(raw) < _RECORD.size:
-                self._file.close()
-                self._file = None
-                continue
-            kind, _, n = _RECORD.unpack(raw)
-            if kind == RECORD_TAGS:
-                self._pending_ts = np.fromfile(self._file, "<i8", n).astype(np.int64)
-                self._pending_ch = np.fromfile(self._file, "<i4", n).astype(np.int32)
+        while not self._pending.size and not self._done:
+            item = next(self._records, None)
+            if item is None:
+                self._done = True
+            elif isinstance(item, str):
+                self._marker = item
             else:
-                self._marker = self._file.read(n).decode()
-        return True
+                is_gap = isinstance(item, Gap)
+                self._pending = gap_records(item) if is_gap else records([(item.ts, item.ch, item.t0, item.t1)])
+                self._pending_end = item.end if is_gap else item.t1
+                if not self._pending.size:
+                    self._position = self._pending_end
+        return bool(self._pending.size)
 
     def hasData(self) -> bool:
         """True while tags remain to be read."""
@@ -249,16 +203,15 @@ class FileReader:
     def getData(self, n_events: int) -> TimeTagStreamBuffer:
         """The next ``n_events`` tags (fewer at the end of the last file)."""
         wanted = validation.positive_int("n_events", n_events)
-        parts_ts, parts_ch, have = [], [], 0
+        start, parts, have = self._position, [], 0
         while have < wanted and self._fill():
-            take = min(wanted - have, self._pending_ts.size)
-            parts_ts.append(self._pending_ts[:take])
-            parts_ch.append(self._pending_ch[:take])
-            self._pending_ts, self._pending_ch = self._pending_ts[take:], self._pending_ch[take:]
-            have += take
-        ts = np.concatenate(parts_ts) if parts_ts else np.empty(0, np.int64)
-        ch = np.concatenate(parts_ch) if parts_ch else np.empty(0, np.int32)
-        return TimeTagStreamBuffer(ts, ch, int(ts[0]) if ts.size else 0, int(ts[-1]) if ts.size else 0)
+            take = self._pending[:wanted - have]
+            parts.append(take)
+            self._pending = self._pending[take.size:]
+            have += take.size
+            self._position = int(take["time"][-1]) + 1 if self._pending.size else self._pending_end
+        taken = np.concatenate(parts) if parts else np.empty(0, TAG_DTYPE)
+        return buffer_from_records(taken, start, self._position)
 
     def getChannelList(self) -> list[int]:
         """The channels recorded in the files."""
@@ -272,7 +225,127 @@ class FileReader:
         """The last marker read so far ("" if none)."""
         return self._marker
 
-    def __del__(self) -> None:
-        handle = getattr(self, "_file", None)
+
+class Dump(IteratorBase):
+    """Writes the stream as the library's raw 16-byte tag records (type, reserved, missed events,
+    channel, time; little-endian), overflows included, until ``max_tags`` records (negative: forever).
+    Without ``channels``, every tag in the stream (the channels other measurements use)."""
+
+    def __init__(self, tagger: TimeTaggerBase, filename: str, max_tags: int, channels: list[int] = ()) -> None:
+        super().__init__(tagger)
+        if not isinstance(filename, str) or not filename:
+            raise ValueError(f"filename must be a non-empty path, got {filename!r}")
+        self._max = validation.integer("max_tags", max_tags)
+        self._channel_array = checked_channels(tagger, channels) if len(channels) else None
+        self._filename = filename
+        self._file: BinaryIO | None = open(filename, "wb")
+        self._written = 0
+        self._register()
+
+    def _channels(self) -> set[int]:
+        return set() if self._channel_array is None else set(self._channel_array.tolist())
+
+    def _write(self, data: np.ndarray) -> None:
+        if self._file is None:
+            return
+        if self._max >= 0:
+            data = data[:max(0, self._max - self._written)]
+        self._file.write(data.tobytes())
+        self._file.flush()
+        self._written += data.size
+        if 0 <= self._max <= self._written:
+            self._close()
+
+    def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
+        if self._channel_array is not None:
+            mine = np.isin(ch, self._channel_array)
+            ts, ch = ts[mine], ch[mine]
+        self._write(records([(ts, ch, t0, t1)]))
+
+    def _gap(self, gap: Gap) -> None:
+        if self._channel_array is not None:
+            keep = np.isin(gap.channels, self._channel_array)
+            gap = Gap(gap.begin, gap.end, gap.channels[keep], gap.missed[keep])
+        self._write(gap_records(gap))
+
+    def _close(self) -> None:
+        handle, self._file = getattr(self, "_file", None), None
         if handle is not None:
             handle.close()
+
+    def _detach(self) -> None:
+        super()._detach()
+        self._close()
+
+    def __exit__(self, *exc) -> None:
+        super().__exit__(*exc)
+        with self._engine.lock:
+            self._close()
+
+    def __del__(self) -> None:
+        super().__del__()
+        self._close()
+
+    def _parameters(self) -> dict:
+        return {"filename": self._filename, "max_tags": self._max,
+                "channels": [] if self._channel_array is None else self._channel_array.tolist()}
+
+
+def _shifted(items, channel_offset: int, time_offset: int):
+    """The tag spans of one input, moved by the offsets (rising channels up, falling ones down)."""
+    for item in items:
+        if isinstance(item, ff.Span):
+            ch = np.where(item.ch >= 0, item.ch + channel_offset, item.ch - channel_offset).astype(np.int32)
+            yield ff.Span(item.t0 + time_offset, item.t1 + time_offset, item.ts + time_offset, ch)
+
+
+def mergeStreamFiles(output_filename: str, input_filenames: list[str], channel_offsets: list[int],
+                     time_offsets: list[int], overlap_only: bool) -> None:
+    """Merge recordings into one sequence ``output_filename``, each moved by its channel and time offset.
+
+    The output covers the union of the inputs' recorded time (``overlap_only``: only where all of
+    them recorded); a falling-edge channel -c becomes -(c + offset). Memory stays bounded by one
+    block per input.
+    """
+    names = [input_filenames] if isinstance(input_filenames, str) else list(input_filenames)
+    if not names or not len(names) == len(channel_offsets) == len(time_offsets):
+        raise ValueError(f"input_filenames, channel_offsets and time_offsets must have the same (non-zero) "
+                         f"length, got {len(names)}, {len(channel_offsets)}, {len(time_offsets)}")
+    sources, metas = [], []
+    for name, c_off, t_off in zip(names, channel_offsets, time_offsets):
+        paths, meta = ff.expand(name)
+        c_off, t_off = validation.integer("channel_offsets", c_off), validation.integer("time_offsets", t_off)
+        sources.append(_shifted(ff.records(paths), c_off, t_off))
+        metas.append({c + c_off if c >= 0 else c - c_off for c in meta["channels"]})
+    output = ff.with_extension(output_filename)
+    meta = {"configuration": ff.expand(names[0])[1]["configuration"], "channels": sorted(set().union(*metas))}
+    ff.write_header(output, ff.KIND_SEQUENCE, 0, meta).close()
+    with ff.write_header(ff.numbered_name(output, 1), ff.KIND_DATA, 1, meta) as handle:
+        for t0, t1, ts, ch in _merged_spans(sources, bool(overlap_only)):
+            ff.write_tags(handle, t0, t1, ts, ch)
+
+
+def _merged_spans(sources, overlap_only: bool):
+    """Sweep all inputs at once: between consecutive span boundaries each input covers or not."""
+    current = [next(s, None) for s in sources]
+    position = min((c.t0 for c in current if c is not None), default=None)
+    while position is not None:
+        live = [c for c in current if c is not None]
+        if not live:
+            return
+        bounds = [b for c in live for b in (c.t0, c.t1) if b > position]
+        end = min(bounds) if bounds else position
+        covering = [c for c in live if c.t0 <= position < c.t1]
+        if covering and (not overlap_only or len(covering) == len(current)):
+            parts = [(c.ts[(c.ts >= position) & (c.ts < end)], c.ch[(c.ts >= position) & (c.ts < end)])
+                     for c in covering]
+            ts = np.concatenate([p[0] for p in parts])
+            ch = np.concatenate([p[1] for p in parts])
+            order = np.argsort(ts, kind="stable")
+            yield position, end, ts[order], ch[order]
+        for k, c in enumerate(current):
+            while c is not None and c.t1 <= end:
+                c = current[k] = next(sources[k], None)
+        if end <= position:
+            return
+        position = end

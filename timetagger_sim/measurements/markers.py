@@ -1,17 +1,18 @@
-"""``CountBetweenMarkers``: clicks counted in bins opened and closed by marker channels."""
+"""Counts in bins opened and closed by marker channels: ``GatedCounter`` and ``CountBetweenMarkers``."""
 from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels_markers as km
 from .. import validation
 from ..constants import CHANNEL_UNUSED
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..kernels import markers as km
+from ..taggers.base import TimeTaggerBase
+from .counting import ChannelRows
 
 
-class CountBetweenMarkers(IteratorBase):
-    """Counts ``click_channel`` tags from each ``begin_channel`` tag to the next begin (or end) tag.
+class _MarkerCounter(IteratorBase):
+    """Counts clicks from each ``begin_channel`` tag to the next begin (or end) tag.
 
     A begin tag closes the open bin and opens the next one; an ``end_channel`` tag closes the
     open bin without opening another. Once ``n_values`` bins are complete the measurement is
@@ -19,37 +20,34 @@ class CountBetweenMarkers(IteratorBase):
     ``getData`` with a bin width of 0.
     """
 
-    def __init__(self, tagger: TimeTaggerBase, click_channel: int, begin_channel: int,
-                 end_channel: int = CHANNEL_UNUSED, n_values: int = 1000) -> None:
-        super().__init__(tagger)
-        self._click = tagger._check_channel("click_channel", click_channel)
+    def _setup(self, tagger: TimeTaggerBase, clicks: list[int], begin_channel: int, end_channel: int,
+               n_values: int) -> None:
+        IteratorBase.__init__(self, tagger)
+        self._clicks = np.array(clicks, np.int32)
+        self._rows = ChannelRows(self._clicks)
         self._begin = tagger._check_channel("begin_channel", begin_channel)
         self._end = tagger._check_channel("end_channel", end_channel, optional=True)
         if self._end == self._begin:
             raise ValueError(f"end_channel={self._end} must differ from begin_channel={self._begin} "
                              "(or be CHANNEL_UNUSED)")
         self._n_values = validation.positive_int("n_values", n_values)
+        validation.budget("channels x n_values", (self._clicks.size + 2) * self._n_values, 8)
         self._clear_data()
         self._register()
 
     def _channels(self) -> set[int]:
-        return {self._click, self._begin, self._end} - {CHANNEL_UNUSED}
+        return set(self._clicks.tolist()) | ({self._begin, self._end} - {CHANNEL_UNUSED})
 
     def _clear_data(self) -> None:
-        self._data = np.zeros(self._n_values, np.int32)
+        self._data = np.zeros((self._clicks.size, self._n_values), np.int32)
         self._starts = np.zeros(self._n_values, np.int64)
         self._widths = np.zeros(self._n_values, np.int64)
         self._state = np.zeros(2, np.int64)     # [completed bins, a bin is open]
 
     def _process(self, ts: np.ndarray, ch: np.ndarray, t0: int, t1: int) -> None:
         if self._state[0] < self._n_values:
-            km.count_between_markers(ts, ch, self._click, self._begin, self._end, self._data,
-                                     self._starts, self._widths, self._state)
-
-    def getData(self) -> np.ndarray:
-        """Counts per bin, n_values (int32)."""
-        with self._engine.lock:
-            return self._data.copy()
+            km.gated_counter(ts, ch, self._rows(ch), self._begin, self._end, self._data, self._starts,
+                             self._widths, self._state)
 
     def getBinWidths(self) -> np.ndarray:
         """Duration of each completed bin, begin to next begin or end, in ps (int64)."""
@@ -70,6 +68,41 @@ class CountBetweenMarkers(IteratorBase):
         with self._engine.lock:
             return bool(self._state[0] >= self._n_values)
 
+
+class GatedCounter(_MarkerCounter):
+    """Counts of several ``click_channels`` between marker tags; ``getData`` is channels x n_values."""
+
+    def __init__(self, tagger: TimeTaggerBase, click_channels: list[int], begin_channel: int,
+                 end_channel: int = CHANNEL_UNUSED, n_values: int = 1000) -> None:
+        numbers = validation.channel_list("click_channels", click_channels)
+        if not numbers:
+            raise ValueError("click_channels must name at least one channel, got an empty list")
+        self._setup(tagger, [tagger._check_channel("click_channels", c) for c in numbers], begin_channel,
+                    end_channel, n_values)
+
+    def getData(self) -> np.ndarray:
+        """Counts per click channel and bin, channels x n_values (int32)."""
+        with self._engine.lock:
+            return self._data.copy()
+
     def _parameters(self) -> dict:
-        return {"click_channel": self._click, "begin_channel": self._begin,
+        return {"click_channels": self._clicks.tolist(), "begin_channel": self._begin,
+                "end_channel": self._end, "n_values": self._n_values}
+
+
+class CountBetweenMarkers(_MarkerCounter):
+    """The single-channel ``GatedCounter`` (deprecated in the library since 2.22)."""
+
+    def __init__(self, tagger: TimeTaggerBase, click_channel: int, begin_channel: int,
+                 end_channel: int = CHANNEL_UNUSED, n_values: int = 1000) -> None:
+        self._setup(tagger, [tagger._check_channel("click_channel", click_channel)], begin_channel,
+                    end_channel, n_values)
+
+    def getData(self) -> np.ndarray:
+        """Counts per bin, n_values (int32)."""
+        with self._engine.lock:
+            return self._data[0].copy()
+
+    def _parameters(self) -> dict:
+        return {"click_channel": int(self._clicks[0]), "begin_channel": self._begin,
                 "end_channel": self._end, "n_values": self._n_values}

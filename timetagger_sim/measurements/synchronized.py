@@ -10,8 +10,9 @@ import time
 import weakref
 
 from .. import validation
+from ..engine.engine import Role
 from ..iterator import IteratorBase
-from ..tagger import TimeTaggerBase
+from ..taggers.base import TimeTaggerBase
 
 
 class _RegisteringEngine:
@@ -31,7 +32,7 @@ class _RegisteringEngine:
     def register(self, iterator: IteratorBase) -> None:
         self._engine.register(iterator)
         iterator._engine = self._engine
-        if not iterator._is_virtual_channel:
+        if iterator._role is Role.MEASUREMENT:
             iterator._starts_on_creation = False
             self._group.registerMeasurement(iterator)
 

@@ -1,4 +1,5 @@
-"""Logic virtual channels: ``GatedChannels``/``GatedChannel``, ``Coincidences``/``Coincidence``, ``Combiner``.
+"""Logic virtual channels: ``GatedChannels``/``GatedChannel``, ``Coincidences``/``Coincidence``,
+``Combiner``, ``Combinations`` and ``ConditionalFilterChannel``.
 
 Class hierarchy as in the library (``GatedChannel(GatedChannels)``, ``Coincidence(Coincidences)``,
 ``Combiner``), all on the simulator's ``VirtualChannel`` base (an ``IteratorBase``).
@@ -7,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels_markers as km
-from . import validation
-from .constants import CoincidenceTimestamp, GatedChannelInitial
-from .tagger import TimeTaggerBase
-from .virtual_channels import VirtualChannel
+from .. import validation
+from ..constants import CoincidenceTimestamp, GatedChannelInitial
+from ..kernels import logic as km
+from ..kernels.stream import NEVER, conditional_filter_mask
+from ..taggers.base import TimeTaggerBase
+from .base import VirtualChannel
 
 #: The library's limit on distinct channels in one ``Coincidences``.
 MAX_COINCIDENCE_CHANNELS = 64
@@ -113,7 +115,7 @@ class Coincidences(VirtualChannel):
         for g, group in enumerate(groups):
             self._group_slots[g, :len(group)] = self._lookup[np.array(group) - slots[0]]
         self._group_sizes = np.array([len(g) for g in groups], np.int64)
-        self._last = np.full(len(slots), km.NEVER, np.int64)
+        self._last = np.full(len(slots), NEVER, np.int64)
         self._outputs = np.array([tagger._allocate_virtual_channel() for _ in groups], np.int32)
         self._register()
 
@@ -217,3 +219,133 @@ class Combiner(VirtualChannel):
 
     def _parameters(self) -> dict:
         return {"channels": self._inputs.tolist()}
+
+
+class ConditionalFilterChannel(VirtualChannel):
+    """The conditional filter in software: a virtual copy of each ``filter_channels`` channel whose
+    tags pass only if a ``trigger_channels`` tag came since that channel's previous passed tag."""
+
+    def __init__(self, tagger: TimeTaggerBase, filter_channels: list[int] | int, trigger_channels: list[int]) -> None:
+        super().__init__(tagger)
+        self._filters = np.array(_input_channels(tagger, "filter_channels", filter_channels), np.int32)
+        self._triggers = np.array(_input_channels(tagger, "trigger_channels", trigger_channels), np.int32)
+        self._outputs = np.array([tagger._allocate_virtual_channel() for _ in self._filters], np.int32)
+        order = np.argsort(self._filters)
+        self._sorted_filters, self._sorted_outputs = self._filters[order], self._outputs[order]
+        self._armed = np.zeros(self._filters.size, np.bool_)
+        self._register()
+
+    def getChannel(self) -> int:
+        """The filtered copy of the first filter channel."""
+        return int(self._outputs[0])
+
+    def getChannels(self) -> list[int]:
+        """The filtered copy of each filter channel, in order."""
+        return self._outputs.tolist()
+
+    def _channels(self) -> set[int]:
+        return set(self._filters.tolist()) | set(self._triggers.tolist())
+
+    def _transform(self, ts, ch, t0, t1):
+        keep = conditional_filter_mask(ch, self._triggers, self._filters, self._armed)
+        passed = keep & np.isin(ch, self._filters)
+        return ts[passed], self._sorted_outputs[np.searchsorted(self._sorted_filters, ch[passed])]
+
+    def _parameters(self) -> dict:
+        return {"filter_channels": self._filters.tolist(), "trigger_channels": self._triggers.tolist()}
+
+
+#: Most channels one ``Combinations`` may monitor (2^N - 1 + N virtual channels are reserved).
+MAX_COMBINATION_CHANNELS = 20
+
+
+class Combinations(VirtualChannel):
+    """A tag for each combination of ``channels`` clicking together: clicks within ``window_size``
+    of each other, with no click on these channels for ``window_size`` before and after. The tag
+    (at the combination's last click) goes to the combination's virtual channel, once enabled by
+    ``getChannel``/``getChannels``/``getChannelByMask``, and to the sum channel of its size.
+    Multiple clicks of one channel in a combination count once.
+
+    Simulator difference: the library emits the tag after the guard window has passed; a tag
+    whose guard window ends in the next block is moved to that block's start, as for Coincidences.
+    """
+
+    def __init__(self, tagger: TimeTaggerBase, channels: list[int], window_size: int) -> None:
+        super().__init__(tagger)
+        inputs = _input_channels(tagger, "channels", channels)
+        if len(set(inputs)) != len(inputs) or len(inputs) > MAX_COMBINATION_CHANNELS:
+            raise ValueError(f"channels must list different channels, at most {MAX_COMBINATION_CHANNELS}, "
+                             f"got {inputs}")
+        self._inputs = np.array(inputs, np.int32)
+        self._window = validation.integer("window_size", window_size)
+        if self._window <= 0:
+            raise ValueError(f"window_size {self._window} ps is out of range: allowed 1 ps or more")
+        n = len(inputs)
+        self._base = tagger._allocate_virtual_channels(2 ** n - 1 + n)
+        self._enabled = np.zeros(2 ** n, np.bool_)
+        offset = int(self._inputs.min())
+        self._lookup = np.full(int(self._inputs.max()) - offset + 1, -1, np.int64)
+        self._lookup[self._inputs - offset] = np.arange(n)
+        self._lookup_offset = offset
+        self._state = np.zeros(4, np.int64)
+        self._register()
+
+    def _mask_of(self, input_channels: object) -> int:
+        numbers = validation.channel_list("input_channels", input_channels)
+        unknown = [c for c in numbers if c not in self._inputs.tolist()]
+        if not numbers or unknown:
+            raise ValueError(f"input_channels {numbers} must be a non-empty subset of {self._inputs.tolist()}")
+        return sum(1 << self._inputs.tolist().index(c) for c in set(numbers))
+
+    def getChannelByMask(self, input_mask: int) -> int:
+        """The virtual channel of the combination whose bit i is ``channels[i]`` (enables it)."""
+        mask = validation.integer("input_mask", input_mask)
+        if not 0 < mask < self._enabled.size:
+            raise ValueError(f"input_mask {mask} is out of range: allowed 1 to {self._enabled.size - 1}")
+        with self._engine.lock:
+            self._enabled[mask] = True
+        return self._base + mask - 1
+
+    def getChannel(self, input_channels: list[int]) -> int:
+        """The virtual channel of the combination of exactly ``input_channels`` (enables it)."""
+        return self.getChannelByMask(self._mask_of(input_channels))
+
+    def getChannels(self, list_of_input_channel_sets: list[list[int]]) -> list[int]:
+        """The virtual channels of several combinations (enables them all)."""
+        return [self.getChannel(group) for group in list_of_input_channel_sets]
+
+    def getCombination(self, virtual_channel: int) -> list[int]:
+        """The input channels of the combination a virtual channel monitors."""
+        mask = validation.integer("virtual_channel", virtual_channel) - self._base + 1
+        if not 0 < mask < self._enabled.size:
+            raise ValueError(f"virtual_channel={virtual_channel} is not a combination channel of this object: "
+                             f"allowed {self._base} to {self._base + self._enabled.size - 2}")
+        return [int(c) for i, c in enumerate(self._inputs.tolist()) if mask >> i & 1]
+
+    def getSumChannel(self, n_channels: int) -> int:
+        """The virtual channel that gets a tag for every combination of exactly ``n_channels`` channels."""
+        n = validation.integer("n_channels", n_channels)
+        if not 1 <= n <= self._inputs.size:
+            raise ValueError(f"n_channels {n} is out of range: allowed 1 to {self._inputs.size}")
+        return self._base + self._enabled.size - 1 + n - 1
+
+    def _channels(self) -> set[int]:
+        return set(self._inputs.tolist())
+
+    def _gap(self, gap) -> None:
+        self._state[3] = 0                      # an overflow ends any combination in progress
+
+    def _transform(self, ts, ch, t0, t1):
+        times, masks = km.combinations(ts, ch, self._lookup, self._lookup_offset, self._window, self._state, t1)
+        if not times.size:
+            return times, np.empty(0, np.int32)
+        times = np.maximum(times, t0)
+        sizes = np.array([bin(int(m)).count("1") for m in masks.tolist()], np.int64)
+        enabled = self._enabled[masks]
+        out_t = np.concatenate((times[enabled], times))
+        out_c = np.concatenate((self._base + masks[enabled] - 1, self._base + self._enabled.size - 2 + sizes))
+        order = np.argsort(out_t, kind="stable")
+        return out_t[order], out_c[order].astype(np.int32)
+
+    def _parameters(self) -> dict:
+        return {"channels": self._inputs.tolist(), "window_size": self._window}

@@ -1,25 +1,11 @@
-"""Virtual channels: iterators that add tags of a new channel to the stream."""
+"""Delayed copies of channels: ``DelayedChannels`` and ``DelayedChannel``."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import validation
-from .iterator import IteratorBase
-from .tagger import TimeTaggerBase
-
-_EMPTY_T = np.empty(0, np.int64)
-
-
-class VirtualChannel(IteratorBase):
-    """Base of the virtual channels: owns one or more output channel numbers."""
-
-    _is_virtual_channel = True
-
-    def __init__(self, tagger: TimeTaggerBase) -> None:
-        super().__init__(tagger)
-
-    def _emit(self, times: np.ndarray, channel: int) -> tuple[np.ndarray, np.ndarray]:
-        return times, np.full(times.size, channel, np.int32)
+from .. import validation
+from ..taggers.base import TimeTaggerBase
+from .base import InFlight, VirtualChannel
 
 
 class DelayedChannels(VirtualChannel):
@@ -38,7 +24,7 @@ class DelayedChannels(VirtualChannel):
         self._outputs = np.array([tagger._allocate_virtual_channel() for _ in inputs], np.int32)
         order = np.argsort(self._inputs)
         self._sorted_inputs, self._sorted_outputs = self._inputs[order], self._outputs[order]
-        self._in_flight = (_EMPTY_T, np.empty(0, np.int32))
+        self._in_flight = InFlight()
         self._register()
 
     @staticmethod
@@ -57,7 +43,7 @@ class DelayedChannels(VirtualChannel):
         value = self._checked_delay(delay)
         with self._engine.lock:
             if value < self._delay:
-                self._in_flight = (_EMPTY_T, np.empty(0, np.int32))
+                self._in_flight.clear()
             self._delay = value
 
     def _channels(self) -> set[int]:
@@ -67,12 +53,10 @@ class DelayedChannels(VirtualChannel):
         mine = np.isin(ch, self._inputs)
         delayed_ts = ts[mine] + self._delay
         delayed_ch = self._sorted_outputs[np.searchsorted(self._sorted_inputs, ch[mine])]
-        # Tags in flight come from earlier blocks, so they all precede the new ones.
-        pending_ts = np.concatenate((self._in_flight[0], delayed_ts))
-        pending_ch = np.concatenate((self._in_flight[1], delayed_ch))
-        cut = int(np.searchsorted(pending_ts, t1, side="left"))
-        self._in_flight = (pending_ts[cut:], pending_ch[cut:])
-        return pending_ts[:cut], pending_ch[:cut]
+        return self._in_flight.release(delayed_ts, delayed_ch, t1)
+
+    def _gap(self, gap) -> None:
+        self._in_flight.drop(gap.begin, gap.end)
 
     def _parameters(self) -> dict:
         return {"input_channels": self._inputs.tolist(), "delay": self._delay}

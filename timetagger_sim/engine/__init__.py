@@ -1,0 +1,1 @@
+"""The stream machinery: the engine thread that produces blocks and feeds its clients."""

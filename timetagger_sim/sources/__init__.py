@@ -1,0 +1,1 @@
+"""The ``Experimental`` simulation sources: signal generators, transforms and detectors."""

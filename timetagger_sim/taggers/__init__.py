@@ -1,0 +1,1 @@
+"""The tagger family: ``TimeTaggerBase`` and the simulated hardware and virtual taggers."""

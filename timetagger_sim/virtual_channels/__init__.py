@@ -1,0 +1,1 @@
+"""Virtual channels: iterators that add tags of new channels to the stream."""
