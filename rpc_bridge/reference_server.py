@@ -25,7 +25,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", metavar="MODULE", default="timetagger_sim",
                         help="provider module to import as TimeTagger (default timetagger_sim)")
     args = parser.parse_args(argv)
-    sys.modules["TimeTagger"] = importlib.import_module(args.backend)
+    provider = importlib.import_module(args.backend)
+    # TimeTaggerRPC 0.0.6 assumes every class with getDataObject() has a "<Class>Data" class;
+    # since library 2.22 two return a shared one (the real library fails this way too)
+    for name, data in (("HistogramCustomBinsData", "HistogramLogBinsData"),
+                       ("PulsePerSecondMonitorData", "PulsePerSecondData")):
+        if not hasattr(provider, name) and hasattr(provider, data):
+            setattr(provider, name, getattr(provider, data))
+    sys.modules["TimeTagger"] = provider
     from TimeTaggerRPC import server  # imported after the alias: it does `import TimeTagger`
 
     sys.stdout.reconfigure(line_buffering=True)
