@@ -23,8 +23,9 @@ EXCLUDED: dict[str, str] = {
     "IteratorBase": "abstract base of every measurement; only its subclasses are constructed",
     "FlimAbstract": "abstract base of Flim and FlimBase",
     "SignalGeneratorBase": "abstract base of the Experimental signal generators",
-    "CustomMeasurement": "user subclass whose code must run inside the server process; "
-                         "a class cannot travel over the network",
+    "CustomMeasurement": "a client's subclass would run client code in the server; the server "
+                         "operator installs CustomMeasurement subclasses as plugins instead "
+                         "(--plugin MODULE, Tango RpcPlugins) and clients create them by name",
     "CustomMeasurementBase": "base of CustomMeasurement (see there)",
     "CustomMeasurementBase_stop_all_custom_measurements": "belongs to CustomMeasurement (see there)",
     "CustomLogger": "callback into client code (setLogger); Pyro5 has no safe callbacks here",
@@ -176,13 +177,25 @@ def _add_class(name: str, cls: type, spec: ProviderSpec, excluded_names: dict[st
         spec.classes[full] = _class_spec(full, full.replace(".", "_"), cls, spec, excluded_names)
 
 
-def inspect_provider(module: ModuleType, remote_sim_control: bool = False) -> ProviderSpec:
+def _plugin_spec(name: str, cls: type, spec: ProviderSpec, excluded_names: dict[str, str]) -> ClassSpec:
+    """A plugin measurement: its own public methods and those of every measurement."""
+    hooks = {n for n in dir(spec.module.CustomMeasurement) if not hasattr(spec.iterator_base, n)}
+    methods, properties, excluded = _members(cls, excluded_names)
+    return ClassSpec(name, name, cls, True, {n: f for n, f in methods.items() if n not in hooks},
+                     properties, excluded)
+
+
+def inspect_provider(module: ModuleType, remote_sim_control: bool = False,
+                     plugins: dict[str, type] | None = None) -> ProviderSpec:
     """Sort every public name of ``module`` into functions, classes, enums, constants or exclusions.
 
-    ``remote_sim_control`` serves the simulator's :data:`SIM_CONTROL` methods too.
+    ``remote_sim_control`` serves the simulator's :data:`SIM_CONTROL` methods too;
+    ``plugins`` (:func:`rpc_bridge.plugins.load`) are served as constructible classes.
     """
     spec = ProviderSpec(module)
     excluded_names = EXCLUDED if remote_sim_control else {**EXCLUDED, **SIM_CONTROL}
+    for name, cls in (plugins or {}).items():
+        spec.classes[name] = _plugin_spec(name, cls, spec, excluded_names)
     for name, obj in inspect.getmembers(module):
         if name.startswith("_"):
             continue
@@ -199,6 +212,8 @@ def inspect_provider(module: ModuleType, remote_sim_control: bool = False) -> Pr
                 spec.excluded[name] = UNCONFINED_FILE
             else:
                 spec.functions[name] = obj
-        elif isinstance(obj, (bool, int, float, str)) and not isinstance(obj, enum.Enum):
+        elif isinstance(obj, enum.Enum):  # the flat aliases (ChannelEdge_Rising), ints in SWIG
+            spec.constants[name] = obj.value
+        elif isinstance(obj, (bool, int, float, str)):
             spec.constants[name] = obj
     return spec

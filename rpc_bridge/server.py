@@ -52,6 +52,7 @@ from .connection import is_loopback
 from .introspect import inspect_provider
 from .ownership import ANONYMOUS, Scope, current_scope
 from .paths import DataDirectory, RecordingBudget, default_data_dir
+from .plugins import load as load_plugins
 from .transport import Admit, Challenge, GuardedServer, Limits, PolicyViolation, WirePolicy
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def serve_in_thread(provider: ModuleType, host: str = "127.0.0.1", port: int = D
                     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, *,
                     auth_key_file: str | Path | None = None, insecure_no_auth: bool = False, data_dir: str | Path | None = None,
                     max_recording_bytes: int | None = None, remote_sim_control: bool = False,
-                    limits: Limits = Limits()) -> ServerHandle:
+                    plugins: Iterable[str] = (), limits: Limits = Limits()) -> ServerHandle:
     """Serve ``provider`` (a module with the Time Tagger API) on a background thread.
 
     ``port=0`` picks a free port (see ``handle.uri``). ``auth_key``: the shared secret, or
@@ -227,7 +228,8 @@ def serve_in_thread(provider: ModuleType, host: str = "127.0.0.1", port: int = D
     share them and cannot free them. ``data_dir`` holds every file a client names
     (default :func:`rpc_bridge.paths.default_data_dir`); ``max_recording_bytes`` bounds it
     for recorders. ``remote_sim_control`` lets clients call the simulator's ``simUnplug`` and
-    ``simConnect``.
+    ``simConnect``. ``plugins``: modules (dotted names or ``.py`` files) whose
+    ``CustomMeasurement`` subclasses clients may create (:mod:`rpc_bridge.plugins`).
     """
     if insecure_no_auth and (auth_key or auth_key_file):
         raise ValueError("--insecure-no-auth and a key exclude each other")
@@ -241,8 +243,9 @@ def serve_in_thread(provider: ModuleType, host: str = "127.0.0.1", port: int = D
     codec.install()
     memory.keep_large_buffers_warm()
     config.MAX_MESSAGE_SIZE = max_message_size
+    measurements = load_plugins(plugins, provider)
     daemon = BridgeDaemon(host, port, authenticator, tls_context, limits)
-    bridge = Bridge(inspect_provider(provider, remote_sim_control=remote_sim_control), daemon,
+    bridge = Bridge(inspect_provider(provider, remote_sim_control, measurements), daemon,
                     directory, preexisting_taggers, RecordingBudget(directory, max_recording_bytes))
     daemon.bridge = bridge
     uri = str(daemon.register(build_root(bridge), ROOT_ID))
@@ -308,6 +311,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="largest accepted request in MiB, after authentication")
     parser.add_argument("--max-connections", type=int, default=limits.connections,
                         help=f"authenticated connections served at once (default {limits.connections})")
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="serve the CustomMeasurement subclasses of this module (a dotted name or a "
+                             ".py file; repeatable)")
     parser.add_argument("--allow-sim-control", action="store_true",
                         help="let clients call the simulator's simUnplug/simConnect (off by default)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (bridge and Pyro5)")
@@ -342,9 +348,9 @@ def main(argv: list[str] | None = None) -> int:
                 max_message_size=args.max_message_mb * 2**20, insecure_no_auth=args.insecure_no_auth,
                 data_dir=args.data_dir, max_recording_bytes=None if args.max_recording_mb is None
                 else int(args.max_recording_mb * 2**20),
-                remote_sim_control=args.allow_sim_control,
+                remote_sim_control=args.allow_sim_control, plugins=args.plugin,
                 limits=Limits(connections=args.max_connections))
-    except (ValueError, OSError) as exc:  # a refused exposure, an unusable key file or data directory
+    except (ValueError, OSError, ImportError) as exc:  # refused exposure; bad key file, data dir, plugin
         parser.error(str(exc))
     print(f"backend: {description}", flush=True)
     print(f"authentication: {handle.key_origin}; TLS: "
