@@ -11,7 +11,9 @@ arrays are ordinary writable numpy arrays.
 With compression negotiated (``blosc2``: shuffle + zstd, made for typed arrays), each
 slice of :data:`SLICE_BYTES` travels as ``uint64 length`` + a blosc2 chunk and is
 decompressed straight into its place in the array; nothing expands beyond the size the
-message announced, which the receiver checked against its budget before allocating.
+message announced, which the receiver checked against its budget before allocating. An
+array whose first :data:`SAMPLE_BYTES` do not compress (noise) travels in stored chunks,
+so compression never costs much more than it could save.
 """
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ except ImportError:  # compression is then simply not offered
     blosc2 = None
 
 SLICE_BYTES = 64 * 1024 * 1024
+SAMPLE_BYTES = 256 * 1024
+#: Below this compression ratio on the sample, an array is sent in stored (uncompressed) chunks.
+WORTHWHILE_RATIO = 2.0
 _LENGTH = struct.Struct("<Q")
 COMPRESSIONS = ("blosc2",) if blosc2 is not None else ()
 
@@ -39,6 +44,12 @@ def negotiate(offer: Any, available: tuple[str, ...] = COMPRESSIONS) -> dict | N
     wanted = offer.get("compression")
     compression = next((c for c in available if isinstance(wanted, list) and c in wanted), None)
     return {"compression": compression}
+
+
+def _compress(data: memoryview, typesize: int, clevel: int) -> bytes:
+    """A blosc2 chunk of ``data`` (``clevel`` 0: stored, a plain copy)."""
+    return blosc2.compress2(data, typesize=typesize, clevel=clevel, codec=blosc2.Codec.ZSTD,
+                            filters=[blosc2.Filter.SHUFFLE])
 
 
 class BulkChannel:
@@ -66,12 +77,17 @@ class BulkChannel:
             if self.compression is None:
                 self.sock.sendall(data)
                 continue
+            clevel = 1 if self._compresses(data, array.itemsize) else 0
             for start in range(0, len(data), SLICE_BYTES):
-                chunk = blosc2.compress2(data[start:start + SLICE_BYTES], typesize=array.itemsize,
-                                         clevel=1, codec=blosc2.Codec.ZSTD,
-                                         filters=[blosc2.Filter.SHUFFLE])
+                chunk = _compress(data[start:start + SLICE_BYTES], array.itemsize, clevel)
                 self.sock.sendall(_LENGTH.pack(len(chunk)))
                 self.sock.sendall(chunk)
+
+    @staticmethod
+    def _compresses(data: memoryview, typesize: int) -> bool:
+        """True if a sample of ``data`` shrinks enough to be worth compressing it all."""
+        sample = data[:SAMPLE_BYTES]
+        return len(sample) >= WORTHWHILE_RATIO * len(_compress(sample, typesize, 1))
 
     def discard(self) -> None:
         """Forget queued arrays whose message will not be sent (a serialization failed)."""
