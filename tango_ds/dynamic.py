@@ -24,6 +24,7 @@ from typing import Any
 import tango
 
 from . import errors, memorize, registry
+from .budget import BudgetError
 from .iterator_device import build_object, stored_form, virtual_channel_names
 from .messages import shown
 from .params import DependencyPending, ParamError, to_property
@@ -141,6 +142,9 @@ def _trial(spec: ClassSpec, name: str, tagger_device: Any, values: dict[str, Any
         obj, _, _, undo = build_object(spec, name, values, tagger_device)
     except DependencyPending as exc:
         errors.fail(errors.NOT_READY, f"CreateMeasurement is not possible now: {exc}")
+    except BudgetError as exc:
+        errors.fail(errors.OVER_BUDGET, f"CreateMeasurement({spec.name} {name}): {exc}. "
+                    "Nothing was created.")
     except ParamError as exc:
         errors.fail(errors.INVALID_VALUE, f"CreateMeasurement({spec.name} {name}): {exc}. "
                     "Nothing was created.")
@@ -165,9 +169,9 @@ def create(tagger_device: Any, text: str) -> str:
     existing = _existing(db, name)
     if existing is not None:
         return _same_or_fail(db, spec, name, existing, values)
-    trial = {key: (value if len(value) != 1 or spec.param(key).kind == "channels" else value[0])
-             for key, value in values.items() if key in {p.name for p in spec.params}}
-    _trial(spec, name, tagger_device, trial)
+    names = virtual_channel_names()
+    _trial(spec, name, tagger_device,
+           {key: stored_form(spec.param(key), value, names) for key, value in params.items()})
     try:
         db.put_device_property(name, values)
     except tango.DevFailed as exc:
@@ -247,8 +251,9 @@ def delete(name: str) -> None:
                     f"or virtual-channel device of this server ({shown(known)})")
     users = sorted(other for other, dev in list(registry.of_kind("measurement").items())
                    + list(registry.of_kind("virtual_channel").items())
-                   if dev is not device and device.get_name().lower() in dev.references())
-    if users:
+                   if dev is not device and device.get_name().lower() in dev.references()
+                   and dev.dev_state() != tango.DevState.FAULT)
+    if users:  # working devices would break; ones in FAULT (e.g. a cycle) are broken already
         errors.fail(errors.INVALID_VALUE, f"{device.get_name()} is used by {', '.join(users)}: "
                     "change their channels or delete them first")
     try:
@@ -260,17 +265,23 @@ def delete(name: str) -> None:
 
 def _never_started(db: tango.Database, name: str) -> bool:
     """Remove ``name`` from the database if it is a generated device of this server that is
-    not running (it failed to start, or an older version created it); True when done."""
+    not running (it failed to start, or an older version created it); True when done.
+
+    The server's own device list is searched (rather than ``get_device_info``, which
+    pytango cannot decode for the non-ASCII names older versions accepted).
+    """
     try:
-        info = db.get_device_info(name)
-    except (tango.DevFailed, UnicodeError):
-        return False
-    if info.class_name not in BY_NAME or \
-            info.ds_full_name.lower() != tango.Util.instance().get_ds_name().lower():
+        listed = list(db.get_device_class_list(tango.Util.instance().get_ds_name()))
+    except tango.DevFailed as exc:
+        errors.fail(errors.NO_DATABASE, f"DeleteMeasurement could not read this server's "
+                    f"devices from the Tango database ({memorize.reason(exc)})")
+    ours = {device: cls for device, cls in zip(listed[0::2], listed[1::2]) if cls in BY_NAME}
+    found = next((device for device in ours if device.lower() == name.lower()), None)
+    if found is None:
         return False
     try:
-        db.delete_device(info.name)
-        db.delete_device_property(info.name, list(db.get_device_property_list(info.name, "*")))
+        db.delete_device_property(found, list(db.get_device_property_list(found, "*")))
+        db.delete_device(found)
     except (tango.DevFailed, UnicodeError) as exc:
         text = memorize.reason(exc) if isinstance(exc, tango.DevFailed) else str(exc)
         errors.fail(errors.NO_DATABASE, f"DeleteMeasurement could not remove {shown(name)}: "

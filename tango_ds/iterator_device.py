@@ -129,9 +129,13 @@ def build_object(spec: ClassSpec, name: str, values: dict[str, Any], tagger_devi
     _check_cycle(spec, name, values)
     args = to_arguments(spec, values, _resolver(name, deps), library)
     found = budget.arrays(spec, args)
-    budget.check_transfer(spec, found)
     limit, limit_name = tagger_device.memory_budget()
     undo = budget.LEDGER.claim(name, tagger_device.get_name(), spec, found, limit, limit_name)
+    try:
+        budget.check_transfer(spec, found)
+    except budget.BudgetError:
+        undo()
+        raise
     try:
         obj = getattr(library, spec.name)(tagger, *(args[p.name] for p in spec.params))
     except OSError as exc:  # the backend did not answer: not the parameters' fault
@@ -218,7 +222,8 @@ class IteratorDevice(Device):
         try:
             properties.load(self)
         except properties.DatabaseUnreachable as exc:
-            self._unloaded = f"{exc}."
+            self._unloaded = (f"{exc}; the device retries every {properties.RETRY_S:g} s and "
+                              "recovers by itself when the database is back (or run Init).")
             return
         except properties.PropertyError as exc:
             self._unloaded = None
@@ -337,6 +342,8 @@ class IteratorDevice(Device):
         A value that cannot be stored is not applied: the device keeps the old object
         and its data, and the next restart sees what the device does.
         """
+        if self._unloaded:
+            errors.fail(errors.NOT_READY, f"{name} cannot be written now: {self._unloaded}")
         param = self.spec.param(name)
         stored = stored_form(param, raw, virtual_channel_names())
         try:
@@ -379,6 +386,8 @@ class IteratorDevice(Device):
         raise ParamError(f"{param.name} is not in use yet: {self.dev_status()}")
 
     def _read_param(self, name: str) -> Any:
+        if self._unloaded:
+            errors.fail(errors.NOT_READY, f"{name} is not available: {self._unloaded}")
         try:
             return self._param_value(self.spec.param(name))
         except ParamError as exc:

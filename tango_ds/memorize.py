@@ -31,9 +31,12 @@ def database() -> tango.Database | None:
 
 
 def reason(exc: tango.DevFailed) -> str:
-    """The first line of a database error, short enough for a message."""
-    text = exc.args[0].desc.strip() if exc.args else str(exc)
-    return text.splitlines()[0][:160] if text else type(exc).__name__
+    """The telling line of a database error (not the bare CORBA one), short enough for a message."""
+    errors = [e for e in exc.args if getattr(e, "desc", "").strip()]
+    telling = [e for e in errors if e.reason != "API_CorbaException"] or errors
+    if not telling:
+        return type(exc).__name__
+    return telling[0].desc.strip().splitlines()[0][:160]
 
 
 def store(device: tango.server.Device, attribute: str, values: Sequence[Any]) -> None:

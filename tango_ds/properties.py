@@ -33,11 +33,8 @@ class DatabaseUnreachable(PropertyError):
 
 def database_failure(exc: tango.DevFailed, what: str) -> DatabaseUnreachable:
     """The sentence for a database call that failed while doing ``what``."""
-    first = exc.args[0].desc.strip().splitlines()[0] if exc.args else str(exc)
-    return DatabaseUnreachable(
-        f"the Tango database could not be reached while {what} ({shown(first, 160)[1:-1]}); "
-        f"the device retries every {RETRY_S:g} s and recovers by itself when the database "
-        "is back (or run Init)")
+    return DatabaseUnreachable(f"the Tango database could not be reached while {what} "
+                               f"({shown(memorize.reason(exc), 160)[1:-1]})")
 
 
 def load(device: tango.server.Device) -> None:

@@ -217,10 +217,12 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
             properties.load(self)
             self._memorized = {name: memorize.restore(self, name) for name in MEMORIZED}
         except properties.DatabaseUnreachable as exc:
-            raise OpenFailure(f"{exc}.", retry=True) from None
-        except tango.DevFailed as exc:
-            raise OpenFailure(f"{properties.database_failure(exc, 'reading memorized values')}.",
+            raise OpenFailure(f"{exc}; the device recovers by itself when the database is back.",
                               retry=True) from None
+        except tango.DevFailed as exc:
+            failure = properties.database_failure(exc, "reading the memorized input settings")
+            raise OpenFailure(f"{failure}; the device recovers by itself when the database is "
+                              "back.", retry=True) from None
         except properties.PropertyError as exc:
             raise OpenFailure(f"{exc}. Fix the property, then run Init.", retry=False) from None
         self._budget_bytes = int(self.MemoryBudgetMB) << 20
