@@ -140,7 +140,12 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
         self._close()
 
     def _close(self) -> None:
-        """Release the bridge, the tagger and the provider (ignoring a dead backend)."""
+        """Release the bridge, the tagger and the provider (ignoring a dead backend).
+
+        A remote tagger is released in the background: its server may not answer, and
+        ``Init`` must not wait for it (local ones are freed at once, so the hardware can
+        be opened again right away).
+        """
         with self._lock:
             rpc, self._rpc = self._rpc, None
             tagger, self._tagger = self._tagger, None
@@ -148,10 +153,13 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
             self._signals = []
         if rpc:
             rpc.close()
-        if tagger is not None and provider is not None:
+        if provider is None:
+            return
+        if provider.remote:
+            threading.Thread(target=self._free, args=(provider, tagger), daemon=True,
+                             name=f"release {provider.description}").start()
+        else:
             self._free(provider, tagger)
-        elif provider is not None:
-            self._close_provider(provider)
 
     # ------------------------------------------------------------------ connector
     def _connect(self, stop: threading.Event) -> None:
@@ -286,10 +294,11 @@ class TimeTagger(Device, metaclass=TimeTaggerMeta):
 
     @classmethod
     def _free(cls, provider: Provider, tagger: Any) -> None:
-        try:
-            provider.module.freeTimeTagger(tagger)
-        except Exception:  # noqa: BLE001 - an unplugged tagger cannot be freed cleanly
-            pass
+        if tagger is not None:
+            try:
+                provider.module.freeTimeTagger(tagger)
+            except Exception:  # noqa: BLE001 - an unplugged tagger cannot be freed cleanly
+                pass
         cls._close_provider(provider)
 
     def _restore_settings(self) -> None:
