@@ -175,7 +175,7 @@ class IteratorDevice(Device):
         reason, and the worker (always started) retries what can be retried.
         """
         self.set_state(tango.DevState.INIT)
-        self._lock = threading.RLock()
+        self._lock = getattr(self, "_lock", None) or threading.RLock()  # kept across Init
         self._obj: Any = None
         self._deps: dict[str, int] = {}
         self._args: dict[str, Any] = {}
@@ -193,15 +193,15 @@ class IteratorDevice(Device):
         if getattr(self, "_listed", False):  # Init: the device is listed already
             self._show_set_points()
         self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._work, name=f"worker {self.get_name()}",
-                                        daemon=True)
+        self._worker = threading.Thread(target=self._work, args=(self._stop,), daemon=True,
+                                        name=f"worker {self.get_name()}")
         self._worker.start()
 
     def delete_device(self) -> None:
         """Stop the worker and release the library object."""
         self._stop.set()
         if self._worker is not threading.current_thread():
-            self._worker.join(timeout=5)
+            self._worker.join(timeout=1)  # a tick stuck in a slow backend finishes on its own
         registry.unregister(self.get_name(), self)
         with self._lock:
             self._release(self._obj)
@@ -376,6 +376,8 @@ class IteratorDevice(Device):
             self._install(obj, deps, args)
             self._after_build(False)
             self._show_set_points()
+        if self._fault:
+            errors.fail(errors.BACKEND_FAILURE, self._fault)
 
     def _param_value(self, param: Param) -> Any:
         """A parameter as its attribute shows it: channel numbers in use, numbers, enum index."""
@@ -407,14 +409,17 @@ class IteratorDevice(Device):
                 errors.fail(errors.BACKEND_FAILURE, self._fault)
         if data.shape == "scalar":
             return value * data.scale if data.scale != 1.0 else value
-        array = np.asarray(value, dtype=data.dtype)
-        if data.drop_last:
-            array = array[:-1]
         try:
+            array = np.asarray(value, dtype=data.dtype)
+            if data.drop_last:
+                array = array[:-1]
             budget.check_reading(data.name, array)
+            return array * data.scale if data.scale != 1.0 else array
         except budget.BudgetError as exc:
             errors.fail(errors.OVER_BUDGET, str(exc))
-        return array * data.scale if data.scale != 1.0 else array
+        except MemoryError:
+            errors.fail(errors.OVER_BUDGET, f"{data.name} could not be read: the server has no "
+                        "memory left for a copy of it; lower MemoryBudgetMB or the sizes")
 
     # ------------------------------------------------------------------ state
     def _running(self) -> bool:
@@ -442,11 +447,15 @@ class IteratorDevice(Device):
         return f"{self.spec.name} is {'acquiring' if state == tango.DevState.RUNNING else 'ready'}."
 
     # ------------------------------------------------------------------ worker
-    def _work(self) -> None:
-        """The worker loop; if it ever ends other than by delete_device, the state says so."""
+    def _work(self, stop: threading.Event) -> None:
+        """The worker loop; if it ever ends other than by delete_device, the state says so.
+
+        ``stop`` is this worker's own: after Init, a worker that was still busy ends
+        at its next step instead of running on beside the new one.
+        """
         with tango.EnsureOmniThread():
             try:
-                self._loop()
+                self._loop(stop)
             except BaseException as exc:  # noqa: BLE001 - the last word of a dying worker
                 self._worker_failure = (
                     f"The worker thread of this device stopped ({type(exc).__name__}: "
@@ -456,12 +465,12 @@ class IteratorDevice(Device):
         """Seconds between two worker steps."""
         return properties.RETRY_S if self._unloaded else self._period_s
 
-    def _loop(self) -> None:
+    def _loop(self, stop: threading.Event) -> None:
         deadline = time.monotonic()
         while True:
             # fixed-rate schedule: the time a tick takes does not lower the event rate
             deadline = max(deadline + self._period(), time.monotonic())
-            if self._stop.wait(deadline - time.monotonic()):
+            if stop.wait(deadline - time.monotonic()):
                 return
             try:
                 self._tick()
@@ -559,7 +568,10 @@ class MeasurementDevice(IteratorDevice):
 
     def _after_build(self, initial: bool) -> None:
         if self._want_running:
-            self._obj.start()
+            try:
+                self._obj.start()
+            except Exception as exc:  # noqa: BLE001 - the backend failed just now
+                self._fault = self._backend_failure(exc)
 
     def _running(self) -> bool:
         return bool(self._obj.isRunning())
