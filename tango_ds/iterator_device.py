@@ -92,7 +92,7 @@ def _resolver(name: str, deps: dict[str, int]) -> Callable[[str], int]:
     def resolve(target: str) -> int:
         device = registry.find(target)
         if device is None and tango.Util.instance().is_svr_starting():
-            raise DependencyPending(f"{target} is not started yet")
+            raise DependencyPending(f"{shown(target)} is not started yet")
         if device is None or device.registry_kind != "virtual_channel" or \
                 device.get_name().lower() == name.lower():
             known = sorted(registry.of_kind("virtual_channel"))
@@ -185,11 +185,11 @@ class IteratorDevice(Device):
         self._values: dict[str, Any] = {}
         self._worker_failure: str | None = None
         self._period_s = _VIRTUAL_PERIOD_S
-        self.generation = 0
+        self.generation = getattr(self, "generation", 0)  # increases across Init too
         self._init_state()
         registry.register(self.get_name(), self)
         self._setup_events()
-        self._load_and_build(initial=True)
+        self._load_and_build()
         if getattr(self, "_listed", False):  # Init: the device is listed already
             self._show_set_points()
         self._stop = threading.Event()
@@ -217,7 +217,7 @@ class IteratorDevice(Device):
     def _setup_events(self) -> None:
         """Declare pushed events (measurements override)."""
 
-    def _load_and_build(self, initial: bool = False) -> None:
+    def _load_and_build(self) -> None:
         """Read the properties, then build; every failure is reported as FAULT or INIT."""
         try:
             properties.load(self)
@@ -232,7 +232,7 @@ class IteratorDevice(Device):
         self._unloaded = None
         self._values = {p.name: getattr(self, p.name) for p in self.spec.params}
         self._read_flags()
-        self._rebuild_or_report(initial)
+        self._rebuild_or_report()
 
     def library_object(self) -> Any:
         """The library object in use, or None."""
@@ -302,7 +302,7 @@ class IteratorDevice(Device):
         except Exception:  # noqa: BLE001 - the backend may be gone already
             pass
 
-    def _rebuild_or_report(self, initial: bool = False) -> None:
+    def _rebuild_or_report(self) -> None:
         """Rebuild from the current values; report problems as FAULT or INIT (waiting)."""
         with self._lock:
             try:
@@ -318,9 +318,9 @@ class IteratorDevice(Device):
                 self._fault = self._backend_failure(exc)
                 return
             self._install(obj, deps, args)
-            self._after_build(initial)
+            self._after_build()
 
-    def _after_build(self, initial: bool) -> None:
+    def _after_build(self) -> None:
         """Hook run after every successful build (measurements restart here)."""
 
     def _backend_failure(self, exc: BaseException) -> str:
@@ -374,7 +374,7 @@ class IteratorDevice(Device):
                             "Write it again once the database is back.")
             self._values = values
             self._install(obj, deps, args)
-            self._after_build(False)
+            self._after_build()
             self._show_set_points()
         if self._fault:
             errors.fail(errors.BACKEND_FAILURE, self._fault)
@@ -566,7 +566,7 @@ class MeasurementDevice(IteratorDevice):
             self.set_archive_event(data.name, True, False)
         self.set_data_ready_event("data", True)
 
-    def _after_build(self, initial: bool) -> None:
+    def _after_build(self) -> None:
         if self._want_running:
             try:
                 self._obj.start()
@@ -587,6 +587,8 @@ class MeasurementDevice(IteratorDevice):
         running = self._running()
         if running or self._was_running:
             self._push_events()
+        else:
+            self._event_bytes = 0  # idle: follow dependencies at the configured period
         self._was_running = running
 
     def _push_events(self) -> None:
