@@ -13,6 +13,7 @@ from typing import Any
 from tango import AttrDataFormat, AttrWriteType, CmdArgType, DeviceClass
 from tango.server import attribute, command, device_property
 
+from .budget import MAX_TRANSFER_BYTES, human_bytes
 from .iterator_device import MeasurementDevice, VirtualChannelDevice
 from .specs import (ALL_CLASSES, COMMON_PROPERTIES, ENUMS, MAX_CHANNELS, MAX_DIM,
                     MEASUREMENT_PROPERTIES, PROPERTY_RANGES, Action, ClassSpec, Data, Param)
@@ -54,16 +55,26 @@ def _property(name: str, dtype: str | Any, default: Any, doc: str) -> device_pro
     return device_property(dtype=kind, default_value=default, doc=doc)
 
 
-def param_property(param: Param) -> device_property:
+def allowed_doc(spec: ClassSpec, param: Param) -> str:
+    """'<doc> Allowed: <values>.', and for a size the limits of the data it sizes."""
+    text = f"{param.doc} Allowed: {param.allowed()}."
+    if param.kind.startswith("int") and any(param.name in (d.dims or ()) for d in spec.data):
+        text += (" The data it sizes must also fit in the tagger's MemoryBudgetMB and in "
+                 f"{human_bytes(MAX_TRANSFER_BYTES)} per attribute (what a Tango client reads "
+                 "in one call).")
+    return text
+
+
+def param_property(spec: ClassSpec, param: Param) -> device_property:
     """The device property holding ``param`` (no default when the library needs a value)."""
     _, prop_type, _ = PARAM_TYPES[param.kind]
-    doc = f"{param.doc} Allowed: {param.allowed()}."
+    doc = allowed_doc(spec, param)
     if param.required:
         return device_property(dtype=prop_type, doc=doc)
     return device_property(dtype=prop_type, default_value=param.default, doc=doc)
 
 
-def param_attribute(param: Param) -> attribute:
+def param_attribute(spec: ClassSpec, param: Param) -> attribute:
     """The writable attribute mirroring ``param``; a write rebuilds the object and is kept
     in the property of the same name (its memory across restarts)."""
     attr_type, _, fmt = PARAM_TYPES[param.kind]
@@ -87,8 +98,8 @@ def param_attribute(param: Param) -> attribute:
     channel_doc = _CHANNEL_DOC if param.kind in ("channel", "channels") else ""
     return attribute(name=param.name, dtype=attr_type, dformat=fmt,
                      access=AttrWriteType.READ_WRITE, label=param.display_label, unit=param.unit,
-                     doc=f"{param.doc} Allowed: {param.allowed()}. Writing rebuilds the "
-                         f"measurement, clears its data and updates the property.{channel_doc}",
+                     doc=f"{allowed_doc(spec, param)} Writing rebuilds the measurement, clears "
+                         f"its data and updates the property.{channel_doc}",
                      fget=fget, fset=fset, **extra)
 
 
@@ -134,10 +145,10 @@ def build_class(spec: ClassSpec) -> type:
     for name, (dtype, default, doc) in properties.items():
         namespace[name] = _property(name, dtype, default, doc)
     for param in spec.params:
-        namespace[param.name] = param_property(param)
+        namespace[param.name] = param_property(spec, param)
         # attribute and property share the library's name: keep the property under it in
         # the Tango class, and the attribute under a private Python name
-        namespace[f"_attr_{param.name}"] = param_attribute(param)
+        namespace[f"_attr_{param.name}"] = param_attribute(spec, param)
     for data in spec.data:
         namespace[f"_attr_{data.name}"] = data_attribute(data)
     for action in spec.actions:
