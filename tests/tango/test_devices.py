@@ -173,7 +173,8 @@ def test_per_channel_commands(server):
 ])
 def test_bad_property_gives_fault_with_reason(server, device, words):
     proxy = server.get_device(device)
-    assert proxy.state() == tango.DevState.FAULT
+    # a device name may be one the server has yet to start: known once start-up is over
+    wait_until(lambda: proxy.state() == tango.DevState.FAULT, timeout=5)
     assert all(word in proxy.status() for word in words)
     with pytest.raises(tango.DevFailed, match="TimeTagger_NotReady|not available"):
         proxy.data
