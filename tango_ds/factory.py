@@ -13,9 +13,10 @@ from typing import Any
 from tango import AttrDataFormat, AttrWriteType, CmdArgType, DeviceClass
 from tango.server import attribute, command, device_property
 
+from .budget import MAX_TRANSFER_BYTES, human_bytes
 from .iterator_device import MeasurementDevice, VirtualChannelDevice
 from .specs import (ALL_CLASSES, COMMON_PROPERTIES, ENUMS, MAX_CHANNELS, MAX_DIM,
-                    MEASUREMENT_PROPERTIES, Action, ClassSpec, Data, Param)
+                    MEASUREMENT_PROPERTIES, PROPERTY_RANGES, Action, ClassSpec, Data, Param)
 
 #: numpy dtype names of the spec table -> Tango types.
 TANGO_TYPES: dict[str, CmdArgType] = {
@@ -29,34 +30,51 @@ TANGO_TYPES: dict[str, CmdArgType] = {
 }
 #: Parameter kinds -> (Tango type of the attribute, of the property, attribute format).
 PARAM_TYPES: dict[str, tuple[Any, Any, AttrDataFormat]] = {
-    "channel": (CmdArgType.DevString, str, AttrDataFormat.SCALAR),
-    "channels": (CmdArgType.DevString, (str,), AttrDataFormat.SPECTRUM),
+    "channel": (CmdArgType.DevLong, str, AttrDataFormat.SCALAR),
+    "channels": (CmdArgType.DevLong, (str,), AttrDataFormat.SPECTRUM),
     "int32": (CmdArgType.DevLong, CmdArgType.DevLong, AttrDataFormat.SCALAR),
     "int64": (CmdArgType.DevLong64, CmdArgType.DevLong64, AttrDataFormat.SCALAR),
     "float": (CmdArgType.DevDouble, CmdArgType.DevDouble, AttrDataFormat.SCALAR),
     "enum": (CmdArgType.DevEnum, str, AttrDataFormat.SCALAR),
 }
-_FORMATS = {"int32": "%d", "int64": "%d", "float": "%.6g"}
+_FORMATS = {"int32": "%d", "int64": "%d", "float": "%.6g", "channel": "%d", "channels": "%d"}
+#: What a channel attribute shows and takes (its property also takes device names).
+_CHANNEL_DOC = (" The attribute shows the channel numbers in use; writing the number of a "
+                "virtual channel keeps that device's name in the property, so the setting "
+                "survives restarts (where virtual channels get new numbers).")
 _DATA_FORMATS = {"scalar": AttrDataFormat.SCALAR, "spectrum": AttrDataFormat.SPECTRUM,
                  "image": AttrDataFormat.IMAGE}
 
 
-def _property(dtype: str | Any, default: Any, doc: str) -> device_property:
+def _property(name: str, dtype: str | Any, default: Any, doc: str) -> device_property:
     kind = {"str": str, "bool": bool, "int": int}.get(dtype, dtype) if isinstance(dtype, str) \
         else dtype
+    allowed = PROPERTY_RANGES.get(name)
+    if allowed:
+        doc = f"{doc} Allowed: {allowed.allowed(dtype == 'int')}."
     return device_property(dtype=kind, default_value=default, doc=doc)
 
 
-def param_property(param: Param) -> device_property:
+def allowed_doc(spec: ClassSpec, param: Param) -> str:
+    """'<doc> Allowed: <values>.', and for a size the limits of the data it sizes."""
+    text = f"{param.doc} Allowed: {param.allowed()}."
+    if param.kind.startswith("int") and any(param.name in (d.dims or ()) for d in spec.data):
+        text += (" The data it sizes must also fit in the tagger's MemoryBudgetMB and in "
+                 f"{human_bytes(MAX_TRANSFER_BYTES)} per attribute (what a Tango client reads "
+                 "in one call).")
+    return text
+
+
+def param_property(spec: ClassSpec, param: Param) -> device_property:
     """The device property holding ``param`` (no default when the library needs a value)."""
     _, prop_type, _ = PARAM_TYPES[param.kind]
-    doc = f"{param.doc} Allowed: {param.allowed()}."
+    doc = allowed_doc(spec, param)
     if param.required:
         return device_property(dtype=prop_type, doc=doc)
     return device_property(dtype=prop_type, default_value=param.default, doc=doc)
 
 
-def param_attribute(param: Param) -> attribute:
+def param_attribute(spec: ClassSpec, param: Param) -> attribute:
     """The writable attribute mirroring ``param``; a write rebuilds the object and is kept
     in the property of the same name (its memory across restarts)."""
     attr_type, _, fmt = PARAM_TYPES[param.kind]
@@ -77,10 +95,11 @@ def param_attribute(param: Param) -> attribute:
     # No min_value/max_value: Tango would then refuse an out-of-range write itself with a
     # message naming neither the value nor the range; the device's own check names both
     # (and the range is in the description that Jive and Taurus show).
+    channel_doc = _CHANNEL_DOC if param.kind in ("channel", "channels") else ""
     return attribute(name=param.name, dtype=attr_type, dformat=fmt,
                      access=AttrWriteType.READ_WRITE, label=param.display_label, unit=param.unit,
-                     doc=f"{param.doc} Allowed: {param.allowed()}. Writing rebuilds the "
-                         "measurement, clears its data and updates the property.",
+                     doc=f"{allowed_doc(spec, param)} Writing rebuilds the measurement, clears "
+                         f"its data and updates the property.{channel_doc}",
                      fget=fget, fset=fset, **extra)
 
 
@@ -105,12 +124,12 @@ def action_command(action: Action) -> command:
     """A command calling the library method of ``action``."""
     if action.argin is None:
         def run(self: Any) -> None:
-            self._call(action.method)
+            self.run_action(action)
         run.__name__, run.__doc__ = action.name, action.doc
         return command(f=run)
 
     def run_with(self: Any, argin: Any) -> None:
-        self._call(action.method, argin)
+        self.run_action(action, argin)
     run_with.__name__, run_with.__doc__ = action.name, action.doc
     return command(f=run_with, dtype_in=TANGO_TYPES[action.argin], doc_in=action.argin_doc)
 
@@ -124,12 +143,12 @@ def build_class(spec: ClassSpec) -> type:
     if spec.family == "measurement":
         properties.update(MEASUREMENT_PROPERTIES)
     for name, (dtype, default, doc) in properties.items():
-        namespace[name] = _property(dtype, default, doc)
+        namespace[name] = _property(name, dtype, default, doc)
     for param in spec.params:
-        namespace[param.name] = param_property(param)
+        namespace[param.name] = param_property(spec, param)
         # attribute and property share the library's name: keep the property under it in
         # the Tango class, and the attribute under a private Python name
-        namespace[f"_attr_{param.name}"] = param_attribute(param)
+        namespace[f"_attr_{param.name}"] = param_attribute(spec, param)
     for data in spec.data:
         namespace[f"_attr_{data.name}"] = data_attribute(data)
     for action in spec.actions:

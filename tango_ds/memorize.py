@@ -10,6 +10,9 @@ spectra.  Every write of one of them, by attribute or by command, stores the ful
 spectrum in the database as the attribute property ``__value`` (Tango's own place for memorized values); the device
 applies it again when it (re)opens the tagger, so a restarted server comes back with
 the settings clients last made.
+
+Each of these raises ``DevFailed`` when the database cannot be reached; callers store
+*before* they apply a setting, so a setting the database did not take is not applied.
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ def database() -> tango.Database | None:
     """The Tango database of this server, or None when it runs with -nodb."""
     util = tango.Util.instance()
     return util.get_database() if util._UseDb else None
+
+
+def reason(exc: tango.DevFailed) -> str:
+    """The telling line of a database error (not the bare CORBA one), short enough for a message."""
+    errors = [e for e in exc.args if getattr(e, "desc", "").strip()]
+    telling = [e for e in errors if e.reason != "API_CorbaException"] or errors
+    if not telling:
+        return type(exc).__name__
+    return telling[0].desc.strip().splitlines()[0][:160]
 
 
 def store(device: tango.server.Device, attribute: str, values: Sequence[Any]) -> None:

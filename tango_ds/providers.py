@@ -14,9 +14,13 @@ from types import ModuleType
 from typing import Any, Callable
 
 from .confined import confine
+from .messages import shown
 
 BACKENDS_ALLOWED = "auto, swabian, sim or rpc://host:port"
-_RPC = re.compile(r"^rpc://(?P<host>[^:/]+):(?P<port>\d{1,5})/?$")
+_RPC = re.compile(r"^rpc://(?P<host>[A-Za-z0-9.\-]{1,253}):(?P<port>\d{1,5})/?$")
+#: Longest a call to a remote library may keep a Tango request waiting (Tango clients
+#: give up after 3 s): a slower remote counts as lost and is reconnected.
+CALL_TIMEOUT_S = 2.5
 
 
 class BackendError(ValueError):
@@ -30,6 +34,7 @@ class Provider:
     module: Any
     description: str
     close: Callable[[], None] = lambda: None
+    remote: bool = False
 
 
 def _import_swabian() -> ModuleType:
@@ -45,15 +50,18 @@ def _import_sim() -> ModuleType:
 
 
 def _rpc(host: str, port: int, timeout: float) -> Provider:
-    """A remote library; the key comes from $TIMETAGGER_RPC_KEY when the server wants one.
+    """A remote library, found and authenticated the way ``rpc_bridge.client`` does by default.
 
-    Every call (connecting included) fails after ``timeout`` seconds, so a hung remote
-    server gives the device a FAULT instead of freezing it.
+    Connecting may take ``timeout`` seconds; every later call at most
+    :data:`CALL_TIMEOUT_S` (see :mod:`tango_ds.confined`), so a hung remote server gives
+    the device a FAULT instead of freezing it or the client waiting for it.
     """
     from rpc_bridge import client  # imported lazily: only this backend needs it
 
-    module, close = confine(lambda: client.createProxy(host=host, port=port, timeout=timeout))
-    return Provider(module, f"rpc://{host}:{port}", close)
+    module, close = confine(lambda: client.createProxy(host=host, port=port, timeout=timeout),
+                            call_timeout=min(CALL_TIMEOUT_S, timeout),
+                            create_timeout=timeout + 1.0)
+    return Provider(module, f"rpc://{host}:{port}", close, remote=True)
 
 
 def _hardware_found(module: Any) -> bool:
@@ -67,9 +75,12 @@ def _hardware_found(module: Any) -> bool:
 def open_provider(backend: str, timeout: float = 10.0) -> Provider:
     """Return the provider named by ``backend`` (see :data:`BACKENDS_ALLOWED`).
 
-    ``timeout`` (s) bounds each call of a remote (``rpc://``) provider.
+    ``timeout`` (s) bounds connecting to a remote (``rpc://``) provider; its calls are
+    bounded by :data:`CALL_TIMEOUT_S` as well.
     """
     value = (backend or "auto").strip()
+    if len(value) > 300:
+        raise BackendError(f"Backend = {shown(value)} is not allowed: use {BACKENDS_ALLOWED}")
     key = value.lower()
     if key == "sim":
         return Provider(_import_sim(), "sim")
@@ -90,4 +101,4 @@ def open_provider(backend: str, timeout: float = 10.0) -> Provider:
     match = _RPC.match(value)
     if match and 0 < int(match["port"]) < 65536:
         return _rpc(match["host"], int(match["port"]), timeout)
-    raise BackendError(f"Backend = {value!r} is not allowed: use {BACKENDS_ALLOWED}")
+    raise BackendError(f"Backend = {shown(value)} is not allowed: use {BACKENDS_ALLOWED}")

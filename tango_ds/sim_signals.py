@@ -31,10 +31,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .messages import shown
+
 SIGNAL_CLASSES = ("ExponentialSignalGenerator", "GaussianSignalGenerator",
                   "UniformSignalGenerator", "SimSignalSplitter", "SimDetector",
                   "TransformGaussianBroadening", "TransformDeadtime", "TransformEfficiency")
 _STEP_KEYS = ("class", "id", "connect", "delay")
+#: Longest SimSignals text accepted (a list of a few dozen steps is a few kB).
+MAX_TEXT = 65536
 
 
 class SimSignalsError(ValueError):
@@ -46,23 +50,26 @@ def _output(obj: Any, selector: str, where: str) -> int:
         return int(obj.getChannel())
     if selector in ("left", "right"):
         return int(getattr(obj, f"get{selector.capitalize()}Channel")())
-    raise SimSignalsError(f"{where}: '.{selector}' is not an output: use '.left' or '.right' "
+    raise SimSignalsError(f"{where}: {shown('.' + selector)} is not an output: use '.left' or '.right' "
                           "for a SimSignalSplitter, nothing otherwise")
 
 
 def parse(text: str) -> list[dict[str, Any]]:
     """The steps of a SimSignals text, checked for shape (not yet for values)."""
+    if len(text or "") > MAX_TEXT:
+        raise SimSignalsError(f"SimSignals is {len(text)} characters long: at most {MAX_TEXT} "
+                              "are allowed")
     try:
         steps = json.loads(text or "[]")
-    except json.JSONDecodeError as exc:
-        raise SimSignalsError(f"SimSignals is not valid JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, too deep or too long a number
+        raise SimSignalsError(f"SimSignals is not valid JSON ({shown(str(exc))[1:-1]})") from exc
     if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
         raise SimSignalsError("SimSignals must be a JSON list of objects, e.g. "
                               '[{"class": "ExponentialSignalGenerator", "rate": 1e5, "base_channel": 1}]')
     for number, step in enumerate(steps):
         if step.get("class") not in SIGNAL_CLASSES:
-            raise SimSignalsError(f"SimSignals step {number}: class = {step.get('class')!r} is not "
-                                  f"allowed: use one of {', '.join(SIGNAL_CLASSES)}")
+            raise SimSignalsError(f"SimSignals step {number}: class = {shown(step.get('class'))} "
+                                  f"is not allowed: use one of {', '.join(SIGNAL_CLASSES)}")
     return steps
 
 
@@ -77,7 +84,7 @@ def apply(library: Any, tagger: Any, text: str) -> list[Any]:
             if isinstance(value, str) and value.startswith("@"):
                 name, _, selector = value[1:].partition(".")
                 if name not in named:
-                    raise SimSignalsError(f"{where}: {value!r} names no earlier step "
+                    raise SimSignalsError(f"{where}: {shown(value)} names no earlier step "
                                           f"(known ids: {sorted(named) or 'none'})")
                 return _output(named[name], selector, where)
             return value
@@ -93,8 +100,8 @@ def apply(library: Any, tagger: Any, text: str) -> list[Any]:
         except AttributeError as exc:
             raise SimSignalsError(f"{where}: this backend cannot do it ({exc}); "
                                   "'connect' needs the simulator (Backend sim)") from exc
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise SimSignalsError(f"{where}: {exc}") from exc
+        except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+            raise SimSignalsError(f"{where}: {shown(str(exc))[1:-1]}") from exc
         objects.append(obj)
         if "id" in step:
             named[str(step["id"])] = obj

@@ -133,7 +133,7 @@ def test_quickstart_end_to_end(quickstart):
     with pytest.raises(tango.DevFailed, match="n_bins = 0 is not allowed"):
         corr.n_bins = 0
     with pytest.raises(tango.DevFailed, match="channel_1=99 is not a channel"):
-        corr.channel_1 = "99"                           # in no range: the device's own check
+        corr.channel_1 = 99                             # in no range: the device's own check
     with pytest.raises(tango.DevFailed, match="exists already"):
         tagger.CreateMeasurement('{"class": "Counter", "name": "timetagger/sim/extra", '
                                  '"params": {"channels": [1]}}')

@@ -53,7 +53,8 @@ def test_parameter_conversion_and_messages():
     timestamp = specs.BY_NAME["Coincidence"].param("timestamp")
     assert to_library(timestamp, "first", resolve, timetagger_sim) == \
         timetagger_sim.CoincidenceTimestamp.First
-    with pytest.raises(ParamError, match=r"binwidth = 0 is not allowed: use an integer in \[1, inf\] ps"):
+    with pytest.raises(ParamError, match=r"binwidth = 0 is not allowed: use an integer in "
+                                         r"\[1, 2\*\*62\] ps, with binwidth x n_bins <= 2\*\*62 ps"):
         to_library(binwidth, 0, resolve, timetagger_sim)
     with pytest.raises(ParamError, match="channel_1 is not set"):
         to_library(specs.BY_NAME["Correlation"].param("channel_1"), None, resolve, timetagger_sim)
