@@ -188,12 +188,14 @@ def test_time_tag_stream_data_arrive_by_value_with_every_tag(TT, server):
         group.registerMeasurement(measurement)
     objects = server.bridge.counts()["objects"]
     group.startFor(int(5e10))  # 50 ms: 80,000 tags in pieces
-    received, pieces = [], 0
-    while group.isRunning() or pieces == 0 or received[-1].size:
+    received = []
+    while True:
+        running = group.isRunning()  # before getData: tags may arrive until the group stops
         buffer = stream.getData()
         assert isinstance(buffer, TT.TimeTagStreamBuffer) and buffer._id is None  # a snapshot
         received.append(buffer.getTimestamps())
-        pieces += 1
+        if not running and not buffer.size:
+            break
     timestamps = np.concatenate(received)
     assert timestamps.size == rate.getCountsTotal().sum() == 80_000  # every tag, once
     assert np.all(np.diff(timestamps) >= 0) and timestamps.flags.writeable
