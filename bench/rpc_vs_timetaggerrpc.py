@@ -102,7 +102,7 @@ class Subject:
         self.create_delete = lambda: create_delete(TT, self.tagger)
 
 
-def ours(port: int, tune_allocator: bool = True) -> Subject:
+def ours(port: int, tune_allocator: bool = False) -> Subject:
     from rpc_bridge.client import createProxy
 
     def create_delete(TT, tagger) -> None:

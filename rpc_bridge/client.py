@@ -16,9 +16,7 @@ and ``TT.Experimental`` are built from the server's ``describe()``, with the lib
 docstrings and signatures, so ``help(TT.Correlation)`` works and an unknown name raises
 ``AttributeError``. Against Swabian's ``TimeTaggerRPC`` server (no ``describe``) the same
 calls work, without documentation. Library exceptions arrive with their original type
-name and message. Arrays arrive read-only (zero copy); ``.copy()`` them to modify in place.
-``createProxy`` tunes glibc's allocator in the calling process unless told not to
-(``tune_allocator=False``; see its docstring).
+name and message. Arrays arrive as ordinary writable numpy arrays.
 
 The key: ``auth_key``, ``auth_key_file``, ``$TIMETAGGER_RPC_KEY`` or the per-user key file
 (:mod:`rpc_bridge.keys`) the server created, in that order.
@@ -335,7 +333,7 @@ class LibraryProxy(types.ModuleType):
 def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: bytes | str | None = None,
                 auth_key_file: str | None = None, tls_ca: str | None = None, tls_cert: str | None = None,
                 tls_key: str | None = None, tls: bool | None = None, timeout: float | None = None,
-                tune_allocator: bool = True, compress: bool | None = None) -> LibraryProxy:
+                tune_allocator: bool = False, compress: bool | None = None) -> LibraryProxy:
     """Connect to a bridge (ours or the official ``TimeTaggerRPC`` server) and return the library proxy.
 
     The shared secret: ``auth_key``, ``auth_key_file``, ``$TIMETAGGER_RPC_KEY``, or the
@@ -346,15 +344,12 @@ def createProxy(host: str = "localhost", port: int = DEFAULT_PORT, auth_key: byt
     ``compress``: compress large arrays on the wire (blosc2), if the server can; default
     (None) on for a server on another host, off on loopback, where it only costs time.
 
-    ``tune_allocator`` (default True, glibc only, once per process, cannot be undone):
-    raises glibc's mmap threshold to 32 MiB and its trim threshold to 128 MiB
-    (:func:`rpc_bridge.memory.keep_large_buffers_warm`), so each received array reuses warm
-    heap pages instead of a fresh ``mmap`` whose every page faults on first touch. It
-    changes this whole process, which can keep up to 128 MiB of freed memory. Default on
-    because we measured it (``bench/rpc_vs_timetaggerrpc.py``, fresh client processes,
-    8 MB ``getData()``): ~2.9 GB/s with it, ~1.0 GB/s without (x2.9). Pass False in
-    memory-tight processes or ones that tune malloc themselves; the server tunes its own
-    process regardless.
+    ``tune_allocator`` (default False; glibc only, once per process, cannot be undone) raises
+    glibc's mmap threshold to 32 MiB and its trim threshold to 128 MiB
+    (:func:`rpc_bridge.memory.keep_large_buffers_warm`), keeping large buffers in warm heap
+    pages. It was worth x2.9 while arrays were copied out of each message; since they are
+    received straight into their final buffer it measures within noise (x0.96-x1.14,
+    ``bench/rpc_vs_timetaggerrpc.py``), so the user's process is left alone unless asked.
     """
     codec.install()
     if tune_allocator:

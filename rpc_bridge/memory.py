@@ -9,8 +9,9 @@ free heap lets consecutive transfers reuse warm pages. The cost is that the proc
 keeps up to that much freed memory. Other C libraries: nothing is changed.
 
 The setting is process wide. The server (our process) always tunes; the client's process
-belongs to the user, so there it is the explicit, documented ``tune_allocator`` keyword of
-``createProxy`` (on by default, measured: ~3x faster arrays; ``False`` leaves malloc alone).
+belongs to the user, so there it is the explicit ``tune_allocator`` keyword of
+``createProxy`` (off by default: with arrays received into their final buffer it no longer
+measures above noise).
 """
 from __future__ import annotations
 

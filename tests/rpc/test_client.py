@@ -149,7 +149,7 @@ print(memory.is_tuned())
 """
 
 
-@pytest.mark.parametrize(("choice", "tuned"), [("default", "True"), ("True", "True"), ("False", "False")])
+@pytest.mark.parametrize(("choice", "tuned"), [("default", "False"), ("True", "True"), ("False", "False")])
 def test_client_allocator_tuning_is_an_explicit_choice(server, choice, tuned):
     # a fresh process each time: this one is already tuned by the in-process server
     done = subprocess.run([sys.executable, "-c", TUNING_PROBE, str(port_of(server.uri)), choice], cwd=ROOT,
