@@ -33,7 +33,6 @@ import importlib
 import itertools
 import logging
 import signal
-import socket
 import sys
 import threading
 import warnings

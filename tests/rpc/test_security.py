@@ -17,7 +17,7 @@ from rpc_bridge.client import createProxy
 from rpc_bridge.server import check_exposure
 
 from . import wire
-from .conftest import ROOT, bridge_process, port_of, process, sim_env
+from .conftest import ROOT, bridge_process, process, sim_env
 
 KEY = "correct horse battery staple"
 
